@@ -1,0 +1,69 @@
+// Command idp-sandbox starts and stops the local platform for the demo and for development:
+//
+//	idp-sandbox up     build what is missing, start everything, write <dir>/env
+//	idp-sandbox down   stop what `up` started
+//	idp-sandbox env    print the env file of the running sandbox
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+
+	"github.com/idp-platform/terraform-provider-idp/internal/sandbox"
+)
+
+func main() {
+	dir := flag.String("dir", ".sandbox", "state directory of the sandbox (logs, certificates, env file)")
+	flag.Usage = func() {
+		fmt.Fprintf(flag.CommandLine.Output(), "usage: idp-sandbox [-dir DIR] up|down|env\n")
+		flag.PrintDefaults()
+	}
+	flag.Parse()
+	if flag.NArg() != 1 {
+		flag.Usage()
+		os.Exit(2)
+	}
+	stateDir, err := filepath.Abs(*dir)
+	if err != nil {
+		fail(err)
+	}
+	envFile := filepath.Join(stateDir, "env")
+	switch flag.Arg(0) {
+	case "up":
+		if _, err := os.Stat(envFile); err == nil {
+			fail(fmt.Errorf("a sandbox is already up in %s; run `idp-sandbox down` first", stateDir))
+		}
+		ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt)
+		defer cancel()
+		if _, err := sandbox.Start(ctx, sandbox.Options{StateDir: stateDir, Detached: true, Log: os.Stderr}); err != nil {
+			fail(err)
+		}
+		fmt.Printf("sandbox up; its environment: source %s\n", envFile)
+	case "down":
+		if err := sandbox.StopDetached(stateDir); err != nil {
+			fail(err)
+		}
+		fmt.Println("sandbox down")
+	case "env":
+		raw, err := os.ReadFile(envFile)
+		if errors.Is(err, os.ErrNotExist) {
+			fail(fmt.Errorf("no sandbox is up in %s; run `idp-sandbox up`", stateDir))
+		} else if err != nil {
+			fail(err)
+		}
+		os.Stdout.Write(raw)
+	default:
+		flag.Usage()
+		os.Exit(2)
+	}
+}
+
+func fail(err error) {
+	fmt.Fprintf(os.Stderr, "idp-sandbox: %v\n", err)
+	os.Exit(1)
+}

@@ -1,0 +1,384 @@
+// Package sandbox runs the local platform the provider's acceptance tests and demo use: real etcd,
+// kube-apiserver and kube-controller-manager (the management cluster), Vault and Keycloak, plus the
+// OpenTofu and Terraform CLIs, all built or fetched at pinned versions and started on loopback with free
+// ports. The provider never imports it.
+package sandbox
+
+import (
+	"bufio"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Options configure Start. Zero values pick the defaults described on each field.
+type Options struct {
+	// RepoRoot is the checkout holding tools/; by default the first parent of the working directory
+	// with the provider's go.mod.
+	RepoRoot string
+	// CacheDir holds built tools and the Keycloak distribution; by default $IDP_SANDBOX_CACHE, else
+	// ~/.cache/idp-sandbox.
+	CacheDir string
+	// StateDir holds this sandbox's certificates, data, logs and pids; by default a new directory under
+	// <CacheDir>/run, removed by Stop.
+	StateDir string
+	// Detached sandboxes outlive the process that started them (`idp-sandbox up`); others are reaped by
+	// the next sandbox once their owner is gone.
+	Detached bool
+	// Log receives progress lines; nil discards them.
+	Log io.Writer
+}
+
+// Sandbox is a running local platform.
+type Sandbox struct {
+	dir        string
+	cacheDir   string
+	ownsDir    bool
+	log        io.Writer
+	logMu      sync.Mutex
+	procsMu    sync.Mutex
+	procs      []*process
+	env        map[string]string
+	Management *ManagementCluster
+}
+
+// ManagementCluster is how tests reach the sandbox's management cluster as its administrator.
+type ManagementCluster struct {
+	Host           string
+	CAPEM          []byte
+	KubeconfigPath string
+}
+
+// Environment variables the sandbox writes beside the provider's own IDP_* configuration.
+const (
+	EnvDir               = "IDP_SANDBOX_DIR"
+	EnvTofu              = "IDP_SANDBOX_TOFU"
+	EnvTerraform         = "IDP_SANDBOX_TERRAFORM"
+	EnvManagementHost    = "IDP_SANDBOX_MANAGEMENT_HOST"
+	EnvManagementCAFile  = "IDP_SANDBOX_MANAGEMENT_CA_FILE"
+	EnvManagementToken   = "IDP_SANDBOX_MANAGEMENT_TOKEN"
+	EnvVaultRootToken    = "IDP_SANDBOX_VAULT_ROOT_TOKEN"
+	EnvKeycloakAdminUser = "IDP_SANDBOX_KEYCLOAK_ADMIN_USER"
+	EnvKeycloakAdminPass = "IDP_SANDBOX_KEYCLOAK_ADMIN_PASSWORD"
+	EnvKeycloakUsers     = "IDP_SANDBOX_KEYCLOAK_USERS"
+)
+
+// Start builds what is missing, starts every component, waits until each is healthy, and returns the
+// running sandbox. On error it stops whatever it had started.
+func Start(ctx context.Context, opts Options) (_ *Sandbox, err error) {
+	if opts.Log == nil {
+		opts.Log = io.Discard
+	}
+	if opts.RepoRoot == "" {
+		if opts.RepoRoot, err = findRepoRoot(); err != nil {
+			return nil, err
+		}
+	}
+	if opts.CacheDir == "" {
+		if opts.CacheDir, err = defaultCacheDir(); err != nil {
+			return nil, err
+		}
+	}
+	s := &Sandbox{cacheDir: opts.CacheDir, log: opts.Log, env: map[string]string{}}
+	runDir := filepath.Join(opts.CacheDir, "run")
+	reapAbandoned(runDir, s.logf)
+	if opts.StateDir == "" {
+		if err := os.MkdirAll(runDir, 0o755); err != nil {
+			return nil, fmt.Errorf("cannot create %s: %w", runDir, err)
+		}
+		if s.dir, err = os.MkdirTemp(runDir, "sandbox-"); err != nil {
+			return nil, fmt.Errorf("cannot create the sandbox state directory: %w", err)
+		}
+		s.ownsDir = true
+	} else {
+		s.dir = opts.StateDir
+		if err := os.MkdirAll(s.dir, 0o700); err != nil {
+			return nil, fmt.Errorf("cannot create %s: %w", s.dir, err)
+		}
+	}
+	for _, sub := range []string{"logs", "pids"} {
+		if err := os.MkdirAll(filepath.Join(s.dir, sub), 0o700); err != nil {
+			return nil, fmt.Errorf("cannot create %s: %w", sub, err)
+		}
+	}
+	owner := []byte(strconv.Itoa(os.Getpid()))
+	if opts.Detached {
+		owner = []byte("detached")
+	}
+	if err := os.WriteFile(filepath.Join(s.dir, "owner"), owner, 0o644); err != nil {
+		return nil, fmt.Errorf("cannot record the owner of the sandbox: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			s.logf("start failed; stopping what was started (logs kept in %s)", filepath.Join(s.dir, "logs"))
+			s.ownsDir = false // keep the logs for whoever reads the error
+			_ = s.Stop()
+		}
+	}()
+
+	started := time.Now()
+	s.logf("starting in %s", s.dir)
+	bins, err := s.buildTools(ctx, opts.RepoRoot)
+	if err != nil {
+		return nil, err
+	}
+
+	var (
+		wg                       sync.WaitGroup
+		management               *controlPlane
+		token                    string
+		vault                    *vaultEndpoint
+		keycloak                 *keycloakEndpoint
+		kubeErr, vaultErr, kcErr error
+	)
+	wg.Add(3)
+	go func() {
+		defer wg.Done()
+		var etcdURL string
+		if etcdURL, kubeErr = s.startEtcd(ctx, bins["etcd"]); kubeErr != nil {
+			return
+		}
+		if management, kubeErr = s.startControlPlane(ctx, bins["kubernetes"], "management", etcdURL); kubeErr != nil {
+			return
+		}
+		token, kubeErr = providerServiceAccountToken(ctx, management)
+		s.logf("management cluster ready at %s", management.host)
+	}()
+	go func() {
+		defer wg.Done()
+		if vault, vaultErr = s.startVault(ctx, bins["vault"]); vaultErr == nil {
+			s.logf("vault ready at %s", vault.address)
+		}
+	}()
+	go func() {
+		defer wg.Done()
+		if keycloak, kcErr = s.startKeycloak(ctx); kcErr == nil {
+			s.logf("keycloak ready at %s (realm %q)", keycloak.url, KeycloakRealm)
+		}
+	}()
+	wg.Wait()
+	if err := errors.Join(kubeErr, vaultErr, kcErr); err != nil {
+		return nil, err
+	}
+
+	s.Management = &ManagementCluster{Host: management.host, CAPEM: management.caPEM, KubeconfigPath: management.kubeconfigPath}
+	var users []string
+	for _, user := range keycloak.users {
+		users = append(users, user.Username+":"+user.Password+":"+user.Group)
+	}
+	s.env = map[string]string{
+		"IDP_MANAGEMENT_CLUSTER_KUBECONFIG_PATH": management.kubeconfigPath,
+		"IDP_VAULT_ADDRESS":                      vault.address,
+		"IDP_VAULT_APPROLE_ROLE_ID":              vault.roleID,
+		"IDP_VAULT_APPROLE_SECRET_ID":            vault.secretID,
+		"IDP_KEYCLOAK_URL":                       keycloak.url,
+		"IDP_KEYCLOAK_REALM":                     KeycloakRealm,
+		"IDP_KEYCLOAK_CLIENT_ID":                 KeycloakClientID,
+		"IDP_KEYCLOAK_CLIENT_SECRET":             keycloak.clientSecret,
+		EnvDir:                                   s.dir,
+		EnvTofu:                                  filepath.Join(bins["tofu"], "tofu"),
+		EnvTerraform:                             filepath.Join(bins["terraform"], "terraform"),
+		EnvManagementHost:                        management.host,
+		EnvManagementCAFile:                      filepath.Join(s.dir, "management", "ca.crt"),
+		EnvManagementToken:                       token,
+		EnvVaultRootToken:                        vault.rootToken,
+		EnvKeycloakAdminUser:                     keycloak.adminUser,
+		EnvKeycloakAdminPass:                     keycloak.adminPassword,
+		EnvKeycloakUsers:                         strings.Join(users, ","),
+	}
+	if err := s.WriteEnvFile(filepath.Join(s.dir, "env")); err != nil {
+		return nil, err
+	}
+	s.logf("ready in %s; environment in %s", time.Since(started).Round(time.Second), filepath.Join(s.dir, "env"))
+	return s, nil
+}
+
+// buildTools builds every wrapper module under tools/ that the sandbox runs, one at a time (each build
+// already uses every core), while Keycloak's distribution downloads beside them.
+func (s *Sandbox) buildTools(ctx context.Context, repoRoot string) (map[string]string, error) {
+	builder := &toolBuilder{repoRoot: repoRoot, cacheDir: s.cacheDir, log: s.logf}
+	fetched := make(chan error, 1)
+	go func() {
+		_, err := s.installKeycloak(ctx)
+		fetched <- err
+	}()
+	bins := map[string]string{}
+	var buildErr error
+	for _, tool := range []string{"etcd", "kubernetes", "vault", "tofu", "terraform"} {
+		dir, err := builder.build(ctx, tool)
+		if err != nil {
+			buildErr = err
+			break
+		}
+		bins[tool] = dir
+	}
+	return bins, errors.Join(buildErr, <-fetched)
+}
+
+// start starts a component and remembers it for Stop.
+func (s *Sandbox) start(name string, env []string, bin string, args ...string) (*process, error) {
+	proc, err := startProcess(name, filepath.Join(s.dir, "logs"), filepath.Join(s.dir, "pids"), env, bin, args...)
+	if err != nil {
+		return nil, err
+	}
+	s.procsMu.Lock()
+	s.procs = append(s.procs, proc)
+	s.procsMu.Unlock()
+	return proc, nil
+}
+
+// Stop stops every component, last started first, and removes the state directory it created.
+func (s *Sandbox) Stop() error {
+	s.procsMu.Lock()
+	procs := s.procs
+	s.procs = nil
+	s.procsMu.Unlock()
+	for i := len(procs) - 1; i >= 0; i-- {
+		procs[i].stop()
+	}
+	if s.ownsDir {
+		if err := os.RemoveAll(s.dir); err != nil {
+			return fmt.Errorf("cannot remove %s: %w", s.dir, err)
+		}
+	}
+	return nil
+}
+
+// StopDetached stops a sandbox started in another process from its state directory.
+func StopDetached(stateDir string) error {
+	if err := stopRecordedProcesses(filepath.Join(stateDir, "pids")); err != nil {
+		return err
+	}
+	if err := os.RemoveAll(stateDir); err != nil {
+		return fmt.Errorf("cannot remove %s: %w", stateDir, err)
+	}
+	return nil
+}
+
+// Env returns the environment that points the provider, and the tests, at this sandbox.
+func (s *Sandbox) Env() map[string]string {
+	env := make(map[string]string, len(s.env))
+	for k, v := range s.env {
+		env[k] = v
+	}
+	return env
+}
+
+// Dir is the sandbox's state directory, where its logs are.
+func (s *Sandbox) Dir() string { return s.dir }
+
+// WriteEnvFile writes Env as `export KEY='value'` lines, for `source` in a shell and for ReadEnvFile.
+func (s *Sandbox) WriteEnvFile(path string) error {
+	keys := make([]string, 0, len(s.env))
+	for k := range s.env {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	b.WriteString("# Written by the idp sandbox; `source` it to point the provider at the sandbox.\n")
+	for _, k := range keys {
+		fmt.Fprintf(&b, "export %s='%s'\n", k, strings.ReplaceAll(s.env[k], "'", `'\''`))
+	}
+	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
+		return fmt.Errorf("cannot write the sandbox environment to %s: %w", path, err)
+	}
+	return nil
+}
+
+// ReadEnvFile reads an environment written by WriteEnvFile.
+func ReadEnvFile(path string) (map[string]string, error) {
+	file, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("cannot open the sandbox environment %s: %w", path, err)
+	}
+	defer file.Close()
+	env := map[string]string{}
+	scanner := bufio.NewScanner(file)
+	for scanner.Scan() {
+		line, ok := strings.CutPrefix(scanner.Text(), "export ")
+		if !ok {
+			continue
+		}
+		key, quoted, ok := strings.Cut(line, "=")
+		if !ok || len(quoted) < 2 {
+			return nil, fmt.Errorf("%s: malformed line %q", path, scanner.Text())
+		}
+		env[key] = strings.ReplaceAll(quoted[1:len(quoted)-1], `'\''`, "'")
+	}
+	return env, scanner.Err()
+}
+
+func (s *Sandbox) logf(format string, args ...any) {
+	s.logMu.Lock()
+	defer s.logMu.Unlock()
+	fmt.Fprintf(s.log, "[sandbox %s] %s\n", time.Now().Format("15:04:05"), fmt.Sprintf(format, args...))
+}
+
+// reapAbandoned stops sandboxes whose owning process died without stopping them (a test binary killed
+// by its timeout, say), so that they do not pile up across runs.
+func reapAbandoned(runDir string, logf func(string, ...any)) {
+	entries, err := os.ReadDir(runDir)
+	if err != nil {
+		return
+	}
+	for _, entry := range entries {
+		dir := filepath.Join(runDir, entry.Name())
+		raw, err := os.ReadFile(filepath.Join(dir, "owner"))
+		if err != nil {
+			continue
+		}
+		pid, err := strconv.Atoi(strings.TrimSpace(string(raw)))
+		if err != nil || processAlive(pid) {
+			continue // detached, or still owned
+		}
+		logf("stopping abandoned sandbox %s (owner %d is gone)", dir, pid)
+		_ = StopDetached(dir)
+	}
+}
+
+func findRepoRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", fmt.Errorf("cannot find the working directory: %w", err)
+	}
+	for {
+		goMod, err := os.ReadFile(filepath.Join(dir, "go.mod"))
+		if err == nil && strings.HasPrefix(string(goMod), "module github.com/idp-platform/terraform-provider-idp\n") {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("cannot find the terraform-provider-idp checkout above the working directory; set Options.RepoRoot")
+		}
+		dir = parent
+	}
+}
+
+func defaultCacheDir() (string, error) {
+	if dir := os.Getenv("IDP_SANDBOX_CACHE"); dir != "" {
+		return dir, nil
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return "", fmt.Errorf("cannot find a cache directory (set IDP_SANDBOX_CACHE): %w", err)
+	}
+	return filepath.Join(home, ".cache", "idp-sandbox"), nil
+}
+
+func randomToken(bytes int) string {
+	raw := make([]byte, bytes)
+	if _, err := rand.Read(raw); err != nil {
+		panic(fmt.Sprintf("crypto/rand failed: %v", err))
+	}
+	return hex.EncodeToString(raw)
+}

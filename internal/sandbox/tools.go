@@ -1,0 +1,171 @@
+package sandbox
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// toolBuilder builds the pinned wrapper modules under tools/ into a cache outside the repository. A build
+// is keyed by a hash of the wrapper's go.mod, go.sum, link flags and Go version, so changing a pin builds
+// anew and an unchanged pin is never rebuilt.
+type toolBuilder struct {
+	repoRoot string
+	cacheDir string
+	log      func(format string, args ...any)
+}
+
+// ldflags returns the link flags a tool needs beyond stripping symbols.
+func ldflags(tool string) string {
+	flags := "-s -w"
+	switch tool {
+	case "kubernetes":
+		// kubectl and client-go parse the server's version; without these it reports v0.0.0-master.
+		minor := strings.Split(KubernetesVersion, ".")[1]
+		flags += " -X k8s.io/component-base/version.gitVersion=" + KubernetesVersion +
+			" -X k8s.io/component-base/version.gitMajor=1" +
+			" -X k8s.io/component-base/version.gitMinor=" + minor +
+			" -X k8s.io/component-base/version.gitTreeState=clean"
+	case "tofu":
+		// Without this OpenTofu reports itself as a development build.
+		flags += " -X github.com/opentofu/opentofu/version.dev=no"
+	}
+	return flags
+}
+
+// binaryRenames fixes binary names that go build derives from the package path: etcd's main package is
+// go.etcd.io/etcd/server/v3, which builds as "server".
+var binaryRenames = map[string]map[string]string{
+	"etcd": {"server": "etcd"},
+}
+
+// build returns the directory that holds the binaries of tools/<tool>, building them first if needed.
+func (b *toolBuilder) build(ctx context.Context, tool string) (string, error) {
+	moduleDir := filepath.Join(b.repoRoot, "tools", tool)
+	goMod, err := os.ReadFile(filepath.Join(moduleDir, "go.mod"))
+	if err != nil {
+		return "", fmt.Errorf("cannot read the wrapper module of %s: %w", tool, err)
+	}
+	goSum, err := os.ReadFile(filepath.Join(moduleDir, "go.sum"))
+	if err != nil {
+		return "", fmt.Errorf("cannot read the go.sum of %s: %w", tool, err)
+	}
+	goVersion, err := exec.CommandContext(ctx, "go", "env", "GOVERSION").Output()
+	if err != nil {
+		return "", fmt.Errorf("cannot find the go command to build %s: %w", tool, err)
+	}
+	packages := toolPackages(goMod)
+	if len(packages) == 0 {
+		return "", fmt.Errorf("the go.mod of tools/%s names no tool", tool)
+	}
+
+	hash := sha256.New()
+	for _, part := range [][]byte{goMod, goSum, []byte(ldflags(tool)), []byte(fmt.Sprint(binaryRenames[tool])), goVersion} {
+		hash.Write(part)
+		hash.Write([]byte{0})
+	}
+	outDir := filepath.Join(b.cacheDir, "tools", tool+"-"+hex.EncodeToString(hash.Sum(nil))[:16])
+	done := filepath.Join(outDir, ".complete")
+	if _, err := os.Stat(done); err == nil {
+		return outDir, nil
+	}
+
+	unlock, err := lockFile(ctx, filepath.Join(b.cacheDir, "tools", tool+".lock"))
+	if err != nil {
+		return "", err
+	}
+	defer unlock()
+	if _, err := os.Stat(done); err == nil { // another process built it while we waited
+		return outDir, nil
+	}
+
+	b.log("building %s from tools/%s (first time only; kube-apiserver and vault take several minutes)", tool, tool)
+	started := time.Now()
+	tmpDir := outDir + ".tmp"
+	if err := os.RemoveAll(tmpDir); err != nil {
+		return "", fmt.Errorf("cannot clear %s: %w", tmpDir, err)
+	}
+	args := append([]string{"build", "-trimpath", "-ldflags", ldflags(tool), "-o", tmpDir + "/"}, packages...)
+	cmd := exec.CommandContext(ctx, "go", args...)
+	cmd.Dir = moduleDir
+	cmd.Env = append(os.Environ(), "GOWORK=off")
+	var output bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &output, &output
+	if err := cmd.Run(); err != nil {
+		return "", fmt.Errorf("cannot build %s (go %s): %w\n%s", tool, strings.Join(args, " "), err, output.String())
+	}
+	for from, to := range binaryRenames[tool] {
+		if err := os.Rename(filepath.Join(tmpDir, from), filepath.Join(tmpDir, to)); err != nil {
+			return "", fmt.Errorf("cannot rename the %s binary: %w", tool, err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(tmpDir, ".complete"), nil, 0o644); err != nil {
+		return "", fmt.Errorf("cannot mark the build of %s complete: %w", tool, err)
+	}
+	if err := os.RemoveAll(outDir); err != nil {
+		return "", fmt.Errorf("cannot replace %s: %w", outDir, err)
+	}
+	if err := os.Rename(tmpDir, outDir); err != nil {
+		return "", fmt.Errorf("cannot move the build of %s into place: %w", tool, err)
+	}
+	b.log("built %s in %s", tool, time.Since(started).Round(time.Second))
+	return outDir, nil
+}
+
+// toolPackages reads the `tool` directives of a go.mod, in both the single-line and the block form.
+func toolPackages(goMod []byte) []string {
+	var packages []string
+	inBlock := false
+	scanner := bufio.NewScanner(bytes.NewReader(goMod))
+	for scanner.Scan() {
+		line := strings.TrimSpace(scanner.Text())
+		switch {
+		case inBlock && line == ")":
+			inBlock = false
+		case inBlock && line != "":
+			packages = append(packages, line)
+		case line == "tool (":
+			inBlock = true
+		case strings.HasPrefix(line, "tool "):
+			packages = append(packages, strings.TrimSpace(strings.TrimPrefix(line, "tool ")))
+		}
+	}
+	return packages
+}
+
+// lockFile takes an exclusive lock shared with other processes (two sandboxes, or two test packages,
+// building the same tool at once) and returns its release.
+func lockFile(ctx context.Context, path string) (func(), error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return nil, fmt.Errorf("cannot create the directory of lock %s: %w", path, err)
+	}
+	file, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("cannot open lock %s: %w", path, err)
+	}
+	for {
+		err := syscall.Flock(int(file.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+		if err == nil {
+			return func() { _ = syscall.Flock(int(file.Fd()), syscall.LOCK_UN); _ = file.Close() }, nil
+		}
+		if err != syscall.EWOULDBLOCK {
+			_ = file.Close()
+			return nil, fmt.Errorf("cannot lock %s: %w", path, err)
+		}
+		select {
+		case <-ctx.Done():
+			_ = file.Close()
+			return nil, fmt.Errorf("gave up waiting for lock %s: %w", path, ctx.Err())
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}

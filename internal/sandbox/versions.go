@@ -1,0 +1,33 @@
+package sandbox
+
+// The versions of everything the sandbox runs. Go-built tools are pinned by the go.mod of their wrapper
+// module under tools/<name>; the constants below repeat those pins so they are recorded in one place,
+// and TestToolPinsMatchVersions keeps the two from drifting apart.
+const (
+	EtcdVersion       = "v3.6.16"
+	KubernetesVersion = "v1.34.4"
+	VaultVersion      = "v1.13.0"
+	OpenTofuVersion   = "v1.12.6"
+	TerraformVersion  = "v1.5.7"
+
+	// Keycloak is not a Go program: its distribution comes from Maven Central.
+	KeycloakVersion  = "26.5.6"
+	keycloakArtifact = "org.keycloak:keycloak-quarkus-dist:" + KeycloakVersion + ":zip"
+)
+
+// toolPins maps each wrapper module under tools/ to the module and version its go.mod must require.
+var toolPins = map[string]struct{ module, version string }{
+	"etcd":       {"go.etcd.io/etcd/server/v3", EtcdVersion},
+	"kubernetes": {"k8s.io/kubernetes", KubernetesVersion},
+	"vault":      {"github.com/hashicorp/vault", VaultVersion},
+	"tofu":       {"github.com/opentofu/opentofu", OpenTofuVersion},
+	"terraform":  {"github.com/hashicorp/terraform", TerraformVersion},
+}
+
+// javaHomes are the JDKs Keycloak is started with, most preferred first; Keycloak 26.5 runs on 21 and 25.
+var javaHomes = []string{
+	"/usr/lib/jvm/temurin-25-jdk-amd64",
+	"/usr/lib/jvm/temurin-21-jdk-amd64",
+	"/usr/lib/jvm/java-21-openjdk-amd64",
+	"/usr/lib/jvm/java-17-openjdk-amd64",
+}
