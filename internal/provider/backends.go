@@ -1,0 +1,143 @@
+package provider
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+
+	"github.com/idp-platform/terraform-provider-idp/internal/keycloak"
+	"github.com/idp-platform/terraform-provider-idp/internal/kube"
+	"github.com/idp-platform/terraform-provider-idp/internal/vault"
+)
+
+// The provider package's view of each backend: only what its resources and data sources call, so unit
+// tests can substitute them.
+type (
+	managementClusterAPI interface {
+		Host() string
+		ServerVersion(ctx context.Context) (string, error)
+		HasAPIGroup(ctx context.Context, group string) (bool, error)
+	}
+	vaultAPI interface {
+		Address() string
+		Health(ctx context.Context) (vault.Health, error)
+		KVMount(ctx context.Context) (vault.KVMount, error)
+	}
+	keycloakAPI interface {
+		Realm(ctx context.Context) (keycloak.Realm, error)
+	}
+)
+
+// backends builds each backend client on first use, so a configuration that uses only some backends
+// need not configure, or reach, the others. A failed build is not remembered: the next use tries again.
+type backends struct {
+	configs backendConfigs
+
+	newManagementCluster func(kube.Config) (managementClusterAPI, error)
+	newVault             func(context.Context, vault.Config) (vaultAPI, error)
+	newKeycloak          func(context.Context, keycloak.Config) (keycloakAPI, error)
+
+	mu                sync.Mutex
+	managementCluster managementClusterAPI
+	vault             vaultAPI
+	keycloak          keycloakAPI
+}
+
+func newBackends(configs backendConfigs) *backends {
+	return &backends{
+		configs: configs,
+		newManagementCluster: func(cfg kube.Config) (managementClusterAPI, error) {
+			return kube.NewClient(cfg)
+		},
+		newVault: func(ctx context.Context, cfg vault.Config) (vaultAPI, error) {
+			return vault.NewClient(ctx, cfg)
+		},
+		newKeycloak: func(ctx context.Context, cfg keycloak.Config) (keycloakAPI, error) {
+			return keycloak.NewClient(ctx, cfg)
+		},
+	}
+}
+
+// The configured* methods tell whether a backend is configured at all, for data sources that report on
+// every backend and leave out the ones not configured.
+func (b *backends) managementClusterConfigured() bool { return b.configs.management != nil }
+func (b *backends) vaultConfigured() bool             { return b.configs.vault != nil }
+func (b *backends) keycloakConfigured() bool          { return b.configs.keycloak != nil }
+
+// ManagementCluster returns the management cluster client, or a diagnostic that says how to configure it.
+func (b *backends) ManagementCluster() (managementClusterAPI, diag.Diagnostics) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.managementCluster != nil {
+		return b.managementCluster, nil
+	}
+	if b.configs.management == nil {
+		return nil, notConfigured("management_cluster", "kubeconfig_path = \"~/.kube/management\"", "IDP_MANAGEMENT_CLUSTER_KUBECONFIG_PATH")
+	}
+	client, err := b.newManagementCluster(*b.configs.management)
+	if err != nil {
+		detail := err.Error()
+		if errors.Is(err, kube.ErrKubeconfigNotFound) {
+			detail += "\n\nCheck management_cluster.kubeconfig_path (or IDP_MANAGEMENT_CLUSTER_KUBECONFIG_PATH): it must name an existing kubeconfig file."
+		}
+		return nil, diag.Diagnostics{diag.NewErrorDiagnostic("Cannot use the management cluster configuration", detail)}
+	}
+	b.managementCluster = client
+	return client, nil
+}
+
+// Vault returns a logged-in Vault client, or a diagnostic that says what to fix.
+func (b *backends) Vault(ctx context.Context) (vaultAPI, diag.Diagnostics) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.vault != nil {
+		return b.vault, nil
+	}
+	if b.configs.vault == nil {
+		return nil, notConfigured("vault", "address = \"https://vault.example.com\"", "IDP_VAULT_ADDRESS")
+	}
+	client, err := b.newVault(ctx, *b.configs.vault)
+	if err != nil {
+		if errors.Is(err, vault.ErrLoginRejected) {
+			return nil, diag.Diagnostics{diag.NewErrorDiagnostic("Vault rejected the provider's credentials",
+				err.Error()+"\n\nCheck the vault block's token, approle_* or jwt_* settings (or their IDP_VAULT_* variables).")}
+		}
+		return nil, diag.Diagnostics{diag.NewErrorDiagnostic("Cannot reach Vault",
+			fmt.Sprintf("%v\n\nCheck that Vault is running at %s and that vault.address (or IDP_VAULT_ADDRESS) is right.", err, b.configs.vault.Address))}
+	}
+	b.vault = client
+	return client, nil
+}
+
+// Keycloak returns a logged-in Keycloak client, or a diagnostic that says what to fix.
+func (b *backends) Keycloak(ctx context.Context) (keycloakAPI, diag.Diagnostics) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.keycloak != nil {
+		return b.keycloak, nil
+	}
+	if b.configs.keycloak == nil {
+		return nil, notConfigured("keycloak", "url = \"https://keycloak.example.com\"", "IDP_KEYCLOAK_URL")
+	}
+	client, err := b.newKeycloak(ctx, *b.configs.keycloak)
+	if err != nil {
+		if errors.Is(err, keycloak.ErrLoginRejected) {
+			return nil, diag.Diagnostics{diag.NewErrorDiagnostic("Keycloak rejected the provider's credentials",
+				err.Error()+"\n\nCheck keycloak.client_id and keycloak.client_secret (or username and password), or their IDP_KEYCLOAK_* variables.")}
+		}
+		return nil, diag.Diagnostics{diag.NewErrorDiagnostic("Cannot reach Keycloak",
+			fmt.Sprintf("%v\n\nCheck that Keycloak is running at %s and that keycloak.url (or IDP_KEYCLOAK_URL) is right.", err, b.configs.keycloak.URL))}
+	}
+	b.keycloak = client
+	return client, nil
+}
+
+func notConfigured(block, example, env string) diag.Diagnostics {
+	return diag.Diagnostics{diag.NewErrorDiagnostic(
+		fmt.Sprintf("The provider's %s block is not configured", block),
+		fmt.Sprintf("This needs the %s backend. Add a %s block to the idp provider configuration, e.g.\n\n  %s {\n    %s\n    ...\n  }\n\nor set %s and the related IDP_* variables.", block, block, block, example, env),
+	)}
+}

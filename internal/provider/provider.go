@@ -1,0 +1,113 @@
+// Package provider is the idp Terraform/OpenTofu provider: schemas, plan logic and the mapping between
+// Terraform values and the backend packages. It holds no backend logic of its own.
+package provider
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/hashicorp/terraform-plugin-framework/datasource"
+	"github.com/hashicorp/terraform-plugin-framework/provider"
+	"github.com/hashicorp/terraform-plugin-framework/provider/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+)
+
+// New returns the provider factory providerserver.Serve and the acceptance tests use.
+func New(version string) func() provider.Provider {
+	return func() provider.Provider { return &idpProvider{version: version} }
+}
+
+type idpProvider struct {
+	version string
+}
+
+func (p *idpProvider) Metadata(_ context.Context, _ provider.MetadataRequest, resp *provider.MetadataResponse) {
+	resp.TypeName = "idp"
+	resp.Version = p.version
+}
+
+func stringAttr(block, name, description string, sensitive bool) schema.StringAttribute {
+	return schema.StringAttribute{
+		Optional:            true,
+		Sensitive:           sensitive,
+		MarkdownDescription: description + fmt.Sprintf(" Also read from `%s`.", envVar(block, name)),
+	}
+}
+
+func (p *idpProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *provider.SchemaResponse) {
+	const mc, v, kc = "management_cluster", "vault", "keycloak"
+	resp.Schema = schema.Schema{
+		MarkdownDescription: "The `idp` provider is an Internal Developer Platform: Kubernetes clusters through Crossplane, " +
+			"platform add-ons, applications through Helm and access through Keycloak. It talks to long-lived platform " +
+			"services only (the management cluster, Vault and Keycloak), so its configuration never depends on a " +
+			"resource of the same apply. Each backend is connected on first use: configure only the blocks your " +
+			"configuration needs. Every attribute can also come from an `IDP_<BLOCK>_<ATTRIBUTE>` environment variable; " +
+			"when the configuration sets any attribute of a way of connecting or logging in, the environment variables " +
+			"of that way are ignored.",
+		Blocks: map[string]schema.Block{
+			mc: schema.SingleNestedBlock{
+				MarkdownDescription: "The management cluster that runs Crossplane. Give `kubeconfig_path`, or `host` with `token` and `cluster_ca_certificate`. TLS is always verified.",
+				Attributes: map[string]schema.Attribute{
+					"kubeconfig_path":        stringAttr(mc, "kubeconfig_path", "Path of a kubeconfig file for the management cluster.", false),
+					"kubeconfig_context":     stringAttr(mc, "kubeconfig_context", "Context of `kubeconfig_path` to use; its current context by default.", false),
+					"host":                   stringAttr(mc, "host", "`https://` URL of the management cluster's API server, used with `token`.", false),
+					"token":                  stringAttr(mc, "token", "Bearer token for `host`.", true),
+					"cluster_ca_certificate": stringAttr(mc, "cluster_ca_certificate", "PEM CA certificate that signed the API server's certificate; the system roots when empty.", false),
+				},
+			},
+			v: schema.SingleNestedBlock{
+				MarkdownDescription: "Vault, where cloud credentials and cluster kubeconfigs live. Log in with exactly one of `token`, an AppRole (`approle_role_id` + `approle_secret_id`) or a JWT role (`jwt_role` + `jwt`).",
+				Attributes: map[string]schema.Attribute{
+					"address":           stringAttr(v, "address", "Vault URL, e.g. `https://vault.example.com:8200`.", false),
+					"ca_cert_file":      stringAttr(v, "ca_cert_file", "PEM CA file to verify Vault's certificate; the system roots when empty.", false),
+					"token":             stringAttr(v, "token", "Vault token.", true),
+					"approle_mount":     stringAttr(v, "approle_mount", "Mount path of the AppRole auth method. Default `approle`.", false),
+					"approle_role_id":   stringAttr(v, "approle_role_id", "AppRole role ID.", false),
+					"approle_secret_id": stringAttr(v, "approle_secret_id", "AppRole secret ID.", true),
+					"jwt_mount":         stringAttr(v, "jwt_mount", "Mount path of the JWT auth method. Default `jwt`.", false),
+					"jwt_role":          stringAttr(v, "jwt_role", "JWT auth role, e.g. for a CI job's OIDC token.", false),
+					"jwt":               stringAttr(v, "jwt", "The JWT presented to `jwt_role`.", true),
+					"kv_mount":          stringAttr(v, "kv_mount", "Mount path of the KV version 2 engine the platform stores secrets in. Default `secret`.", false),
+					"prefix":            stringAttr(v, "prefix", "Path prefix inside `kv_mount` under which the platform keeps `clusters/` and `credentials/`. Default `idp`.", false),
+				},
+			},
+			kc: schema.SingleNestedBlock{
+				MarkdownDescription: "Keycloak, whose groups grant cluster access. Log in as a confidential client with a service account (`client_id` + `client_secret`) or as an admin user (`username` + `password`).",
+				Attributes: map[string]schema.Attribute{
+					"url":           stringAttr(kc, "url", "Keycloak base URL, e.g. `https://keycloak.example.com`.", false),
+					"realm":         stringAttr(kc, "realm", "Realm the platform manages groups and clients in.", false),
+					"auth_realm":    stringAttr(kc, "auth_realm", "Realm to log in to: `realm` for client credentials, `master` for an admin user by default.", false),
+					"client_id":     stringAttr(kc, "client_id", "Client ID of a confidential client whose service account may manage the realm.", false),
+					"client_secret": stringAttr(kc, "client_secret", "Secret of `client_id`.", true),
+					"username":      stringAttr(kc, "username", "Admin user name, as an alternative to client credentials.", false),
+					"password":      stringAttr(kc, "password", "Password of `username`.", true),
+				},
+			},
+		},
+	}
+}
+
+func (p *idpProvider) Configure(ctx context.Context, req provider.ConfigureRequest, resp *provider.ConfigureResponse) {
+	var model providerModel
+	resp.Diagnostics.Append(req.Config.Get(ctx, &model)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	configs, diags := resolveConfig(model, nil)
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	b := newBackends(configs)
+	resp.DataSourceData = b
+	resp.ResourceData = b
+	resp.EphemeralResourceData = b
+}
+
+func (p *idpProvider) Resources(context.Context) []func() resource.Resource {
+	return nil
+}
+
+func (p *idpProvider) DataSources(context.Context) []func() datasource.DataSource {
+	return []func() datasource.DataSource{newPlatformDataSource}
+}

@@ -1,0 +1,144 @@
+// Package vault is the provider's store for cloud credentials and cluster kubeconfigs in Vault.
+package vault
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+
+	vaultapi "github.com/hashicorp/vault/api"
+)
+
+// Config says how to reach and log in to Vault. Exactly one way of logging in is set: a token, an
+// AppRole, or a JWT role.
+type Config struct {
+	Address         string
+	CACertFile      string
+	Token           string
+	AppRoleMount    string
+	AppRoleRoleID   string
+	AppRoleSecretID string
+	JWTMount        string
+	JWTRole         string
+	JWT             string
+	KVMount         string
+	Prefix          string
+}
+
+// Client is logged in to Vault.
+type Client struct {
+	api     *vaultapi.Client
+	kvMount string
+	prefix  string
+}
+
+// ErrLoginRejected is returned when Vault refuses the configured credentials.
+var ErrLoginRejected = errors.New("vault rejected the credentials")
+
+// NewClient builds a client and logs in with the configured method, so a wrong credential is reported
+// at once rather than on the first read.
+func NewClient(ctx context.Context, cfg Config) (*Client, error) {
+	apiConfig := vaultapi.DefaultConfig()
+	if apiConfig.Error != nil {
+		return nil, fmt.Errorf("cannot build the Vault client configuration: %w", apiConfig.Error)
+	}
+	apiConfig.Address = cfg.Address
+	apiConfig.MaxRetries = 3 // Vault's client retries 5xx and 412 with backoff
+	if cfg.CACertFile != "" {
+		if err := apiConfig.ConfigureTLS(&vaultapi.TLSConfig{CACert: cfg.CACertFile}); err != nil {
+			return nil, fmt.Errorf("cannot use CA certificate %s: %w", cfg.CACertFile, err)
+		}
+	}
+	api, err := vaultapi.NewClient(apiConfig)
+	if err != nil {
+		return nil, fmt.Errorf("cannot build a Vault client for %s: %w", cfg.Address, err)
+	}
+	api.ClearNamespace()
+	c := &Client{api: api, kvMount: cfg.KVMount, prefix: cfg.Prefix}
+	switch {
+	case cfg.Token != "":
+		api.SetToken(cfg.Token)
+		if _, err := api.Auth().Token().LookupSelfWithContext(ctx); err != nil {
+			return nil, loginError("token", err)
+		}
+	case cfg.AppRoleRoleID != "":
+		if err := c.login(ctx, cfg.AppRoleMount, map[string]any{"role_id": cfg.AppRoleRoleID, "secret_id": cfg.AppRoleSecretID}); err != nil {
+			return nil, loginError("AppRole at auth/"+cfg.AppRoleMount, err)
+		}
+	case cfg.JWTRole != "":
+		if err := c.login(ctx, cfg.JWTMount, map[string]any{"role": cfg.JWTRole, "jwt": cfg.JWT}); err != nil {
+			return nil, loginError("JWT role "+strconv.Quote(cfg.JWTRole)+" at auth/"+cfg.JWTMount, err)
+		}
+	default:
+		return nil, errors.New("no Vault login method is configured")
+	}
+	return c, nil
+}
+
+func (c *Client) login(ctx context.Context, mount string, body map[string]any) error {
+	secret, err := c.api.Logical().WriteWithContext(ctx, "auth/"+mount+"/login", body)
+	if err != nil {
+		return err
+	}
+	if secret == nil || secret.Auth == nil || secret.Auth.ClientToken == "" {
+		return errors.New("the login response carried no token")
+	}
+	c.api.SetToken(secret.Auth.ClientToken)
+	return nil
+}
+
+// loginError tells a refused credential (403/400 from Vault) from a Vault that could not be reached.
+func loginError(method string, err error) error {
+	var respErr *vaultapi.ResponseError
+	if errors.As(err, &respErr) && (respErr.StatusCode == 400 || respErr.StatusCode == 403) {
+		return fmt.Errorf("%w: %s login failed: %s", ErrLoginRejected, method, respErr.Errors)
+	}
+	return fmt.Errorf("cannot log in to Vault with %s: %w", method, err)
+}
+
+// Health is what Vault says of itself.
+type Health struct {
+	Version     string
+	ClusterName string
+	Initialized bool
+	Sealed      bool
+}
+
+// Health reads sys/health, which answers even when Vault is sealed or uninitialised.
+func (c *Client) Health(ctx context.Context) (Health, error) {
+	resp, err := c.api.Sys().HealthWithContext(ctx)
+	if err != nil {
+		return Health{}, fmt.Errorf("cannot read the health of Vault at %s: %w", c.api.Address(), err)
+	}
+	return Health{Version: resp.Version, ClusterName: resp.ClusterName, Initialized: resp.Initialized, Sealed: resp.Sealed}, nil
+}
+
+// KVMount describes the KV mount the store writes to.
+type KVMount struct {
+	Path    string
+	Version int
+	Prefix  string
+}
+
+// KVMount checks that the configured mount exists, is visible to the logged-in token and is KV version 2.
+func (c *Client) KVMount(ctx context.Context) (KVMount, error) {
+	secret, err := c.api.Logical().ReadWithContext(ctx, "sys/internal/ui/mounts/"+c.kvMount)
+	if err != nil {
+		return KVMount{}, fmt.Errorf("cannot read KV mount %q: %w", c.kvMount, err)
+	}
+	if secret == nil {
+		return KVMount{}, fmt.Errorf("KV mount %q does not exist or the token may not use it", c.kvMount)
+	}
+	kind, _ := secret.Data["type"].(string)
+	options, _ := secret.Data["options"].(map[string]any)
+	versionText, _ := options["version"].(string)
+	version, _ := strconv.Atoi(versionText)
+	if kind != "kv" || version != 2 {
+		return KVMount{}, fmt.Errorf("mount %q is %s version %q, not a KV version 2 secrets engine", c.kvMount, kind, versionText)
+	}
+	return KVMount{Path: c.kvMount, Version: version, Prefix: c.prefix}, nil
+}
+
+// Address is the Vault URL the client talks to.
+func (c *Client) Address() string { return c.api.Address() }
