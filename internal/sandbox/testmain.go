@@ -37,6 +37,17 @@ func RunTests(m *testing.M) int {
 	for key, value := range env {
 		os.Setenv(key, value)
 	}
+	// The CLIs read a user's CLI configuration (dev_overrides, mirrors), which has no place in tests; an
+	// empty one also silences the warning a TF_CLI_CONFIG_FILE naming a missing file causes, which breaks
+	// terraform-plugin-testing's parsing of `tofu version`.
+	cliConfig, err := os.CreateTemp("", "idp-test-*.tfrc")
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "FAIL: cannot create an empty CLI configuration: %v\n", err)
+		return 1
+	}
+	cliConfig.Close()
+	defer os.Remove(cliConfig.Name())
+	os.Setenv("TF_CLI_CONFIG_FILE", cliConfig.Name())
 	cli := os.Getenv(EnvTestCLI)
 	if cli == "" {
 		cli = "tofu"

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 
 	vaultapi "github.com/hashicorp/vault/api"
 )
@@ -26,6 +27,9 @@ type Config struct {
 	Prefix          string
 }
 
+// maxRetries is how often Vault's client retries a 5xx or 412 answer, with backoff.
+const maxRetries = 3
+
 // Client is logged in to Vault.
 type Client struct {
 	api     *vaultapi.Client
@@ -44,7 +48,7 @@ func NewClient(ctx context.Context, cfg Config) (*Client, error) {
 		return nil, fmt.Errorf("cannot build the Vault client configuration: %w", apiConfig.Error)
 	}
 	apiConfig.Address = cfg.Address
-	apiConfig.MaxRetries = 3 // Vault's client retries 5xx and 412 with backoff
+	apiConfig.MaxRetries = maxRetries
 	if cfg.CACertFile != "" {
 		if err := apiConfig.ConfigureTLS(&vaultapi.TLSConfig{CACert: cfg.CACertFile}); err != nil {
 			return nil, fmt.Errorf("cannot use CA certificate %s: %w", cfg.CACertFile, err)
@@ -77,6 +81,10 @@ func NewClient(ctx context.Context, cfg Config) (*Client, error) {
 }
 
 func (c *Client) login(ctx context.Context, mount string, body map[string]any) error {
+	// A refused login is final, and Vault before 1.14 answers a wrong AppRole secret with a 500 that the
+	// client would otherwise retry with backoff.
+	c.api.SetMaxRetries(0)
+	defer c.api.SetMaxRetries(maxRetries)
 	secret, err := c.api.Logical().WriteWithContext(ctx, "auth/"+mount+"/login", body)
 	if err != nil {
 		return err
@@ -88,10 +96,11 @@ func (c *Client) login(ctx context.Context, mount string, body map[string]any) e
 	return nil
 }
 
-// loginError tells a refused credential (403/400 from Vault) from a Vault that could not be reached.
+// loginError tells a refused credential from a Vault that could not be reached. Vault refuses with 400
+// or 403, except that before 1.14 a wrong AppRole role or secret ID gets a 500 saying "invalid ...".
 func loginError(method string, err error) error {
 	var respErr *vaultapi.ResponseError
-	if errors.As(err, &respErr) && (respErr.StatusCode == 400 || respErr.StatusCode == 403) {
+	if errors.As(err, &respErr) && (respErr.StatusCode == 400 || respErr.StatusCode == 403 || invalidCredential(respErr.Errors)) {
 		return fmt.Errorf("%w: %s login failed: %s", ErrLoginRejected, method, respErr.Errors)
 	}
 	return fmt.Errorf("cannot log in to Vault with %s: %w", method, err)
@@ -142,3 +151,12 @@ func (c *Client) KVMount(ctx context.Context) (KVMount, error) {
 
 // Address is the Vault URL the client talks to.
 func (c *Client) Address() string { return c.api.Address() }
+
+func invalidCredential(messages []string) bool {
+	for _, m := range messages {
+		if strings.HasPrefix(m, "invalid role id") || strings.HasPrefix(m, "invalid secret id") || strings.HasPrefix(m, "invalid role or secret ID") {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,71 @@
+package provider
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/hashicorp/terraform-plugin-framework/providerserver"
+	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
+
+	"github.com/idp-platform/terraform-provider-idp/internal/sandbox"
+)
+
+func TestMain(m *testing.M) {
+	os.Exit(sandbox.RunTests(m))
+}
+
+// testProviders serves the provider in-process to the CLI that terraform-plugin-testing drives.
+var testProviders = map[string]func() (tfprotov6.ProviderServer, error){
+	"idp": providerserver.NewProtocol6WithError(New("test")()),
+}
+
+// requireAcc skips a test when TF_ACC is unset, as `go test` without it runs unit tests only; with
+// TF_ACC the sandbox is up (RunTests fails the run otherwise) and nothing is skipped.
+func requireAcc(t *testing.T) {
+	t.Helper()
+	if os.Getenv("TF_ACC") == "" {
+		t.Skip("acceptance test: set TF_ACC=1 (make test does)")
+	}
+}
+
+// useTerraform157 runs the calling test with the sandbox's Terraform 1.5.7 instead of OpenTofu.
+func useTerraform157(t *testing.T) {
+	t.Helper()
+	err := sandbox.UseCLI("terraform", func(key, value string) error {
+		t.Setenv(key, value)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// stateHasNoSecrets fails when any of the sandbox's credentials appears anywhere in the state.
+type stateHasNoSecrets struct{}
+
+var secretVariables = []string{
+	"IDP_VAULT_APPROLE_SECRET_ID",
+	"IDP_KEYCLOAK_CLIENT_SECRET",
+	sandbox.EnvManagementToken,
+	sandbox.EnvVaultRootToken,
+	sandbox.EnvKeycloakAdminPass,
+}
+
+func (stateHasNoSecrets) CheckState(_ context.Context, req statecheck.CheckStateRequest, resp *statecheck.CheckStateResponse) {
+	raw, err := json.Marshal(req.State)
+	if err != nil {
+		resp.Error = fmt.Errorf("cannot encode the state: %w", err)
+		return
+	}
+	for _, name := range secretVariables {
+		if secret := os.Getenv(name); secret != "" && strings.Contains(string(raw), secret) {
+			resp.Error = fmt.Errorf("the state contains the value of %s", name)
+			return
+		}
+	}
+}
