@@ -265,6 +265,30 @@ func StopDetached(stateDir string) error {
 	return nil
 }
 
+// DetachedRunning reports whether the sandbox in stateDir finished starting and all of its processes
+// are still alive.
+func DetachedRunning(stateDir string) bool {
+	if _, err := os.Stat(filepath.Join(stateDir, "env")); err != nil {
+		return false
+	}
+	pidDir := filepath.Join(stateDir, "pids")
+	entries, err := os.ReadDir(pidDir)
+	if err != nil || len(entries) == 0 {
+		return false
+	}
+	for _, entry := range entries {
+		raw, err := os.ReadFile(filepath.Join(pidDir, entry.Name()))
+		if err != nil {
+			return false
+		}
+		pid, err := strconv.Atoi(strings.TrimSpace(string(raw)))
+		if err != nil || !processAlive(pid) {
+			return false
+		}
+	}
+	return true
+}
+
 // Env returns the environment that points the provider, and the tests, at this sandbox.
 func (s *Sandbox) Env() map[string]string {
 	env := make(map[string]string, len(s.env))

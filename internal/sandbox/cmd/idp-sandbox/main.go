@@ -35,8 +35,13 @@ func main() {
 	envFile := filepath.Join(stateDir, "env")
 	switch flag.Arg(0) {
 	case "up":
-		if _, err := os.Stat(envFile); err == nil {
-			fail(fmt.Errorf("a sandbox is already up in %s; run `idp-sandbox down` first", stateDir))
+		if sandbox.DetachedRunning(stateDir) {
+			fmt.Printf("sandbox already up; its environment: source %s\n", envFile)
+			return
+		}
+		// Whatever is left of an earlier sandbox that died (a reboot, a killed process) is cleared.
+		if err := sandbox.StopDetached(stateDir); err != nil {
+			fail(err)
 		}
 		ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt)
 		defer cancel()

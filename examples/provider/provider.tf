@@ -1,0 +1,18 @@
+provider "idp" {
+  management_cluster {
+    kubeconfig_path = "~/.kube/management.yaml"
+  }
+
+  vault {
+    address           = "https://vault.example.com:8200"
+    approle_role_id   = var.vault_role_id
+    approle_secret_id = var.vault_secret_id
+  }
+
+  keycloak {
+    url           = "https://keycloak.example.com"
+    realm         = "platform"
+    client_id     = "terraform-provider-idp"
+    client_secret = var.keycloak_client_secret
+  }
+}
