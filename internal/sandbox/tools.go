@@ -1,7 +1,6 @@
 package sandbox
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"crypto/sha256"
@@ -13,6 +12,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"golang.org/x/mod/modfile"
 )
 
 // toolBuilder builds the pinned wrapper modules under tools/ into a cache outside the repository. A build
@@ -63,7 +64,10 @@ func (b *toolBuilder) build(ctx context.Context, tool string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("cannot find the go command to build %s: %w", tool, err)
 	}
-	packages := toolPackages(goMod)
+	packages, err := toolPackages(goMod)
+	if err != nil {
+		return "", fmt.Errorf("cannot parse the go.mod of tools/%s: %w", tool, err)
+	}
 	if len(packages) == 0 {
 		return "", fmt.Errorf("the go.mod of tools/%s names no tool", tool)
 	}
@@ -121,25 +125,17 @@ func (b *toolBuilder) build(ctx context.Context, tool string) (string, error) {
 	return outDir, nil
 }
 
-// toolPackages reads the `tool` directives of a go.mod, in both the single-line and the block form.
-func toolPackages(goMod []byte) []string {
-	var packages []string
-	inBlock := false
-	scanner := bufio.NewScanner(bytes.NewReader(goMod))
-	for scanner.Scan() {
-		line := strings.TrimSpace(scanner.Text())
-		switch {
-		case inBlock && line == ")":
-			inBlock = false
-		case inBlock && line != "":
-			packages = append(packages, line)
-		case line == "tool (":
-			inBlock = true
-		case strings.HasPrefix(line, "tool "):
-			packages = append(packages, strings.TrimSpace(strings.TrimPrefix(line, "tool ")))
-		}
+// toolPackages returns the packages named by the `tool` directives of a go.mod.
+func toolPackages(goMod []byte) ([]string, error) {
+	file, err := modfile.Parse("go.mod", goMod, nil)
+	if err != nil {
+		return nil, err
 	}
-	return packages
+	var packages []string
+	for _, tool := range file.Tool {
+		packages = append(packages, tool.Path)
+	}
+	return packages, nil
 }
 
 // lockFile takes an exclusive lock shared with other processes (two sandboxes, or two test packages,

@@ -1,0 +1,162 @@
+package sandbox
+
+import (
+	"archive/zip"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"golang.org/x/mod/modfile"
+)
+
+// TestToolPinsMatchVersions keeps versions.go, the one place versions are recorded, in step with the
+// go.mod files that really pin the Go-built tools.
+func TestToolPinsMatchVersions(t *testing.T) {
+	for tool, pin := range toolPins {
+		t.Run(tool, func(t *testing.T) {
+			path := filepath.Join("..", "..", "tools", tool, "go.mod")
+			raw, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			file, err := modfile.Parse(path, raw, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := ""
+			for _, req := range file.Require {
+				if req.Mod.Path == pin.module {
+					got = req.Mod.Version
+				}
+			}
+			if got != pin.version {
+				t.Errorf("%s requires %s %q; versions.go records %q", path, pin.module, got, pin.version)
+			}
+			if len(file.Tool) == 0 {
+				t.Errorf("%s names no tool to build", path)
+			}
+		})
+	}
+}
+
+func TestToolPackages(t *testing.T) {
+	cases := map[string]struct {
+		reason string
+		goMod  string
+		want   []string
+	}{
+		"SingleLine": {
+			reason: "A one-tool module uses the single-line form.",
+			goMod:  "module m\n\ngo 1.26\n\ntool github.com/hashicorp/vault\n",
+			want:   []string{"github.com/hashicorp/vault"},
+		},
+		"Block": {
+			reason: "Kubernetes builds several binaries from one block.",
+			goMod:  "module m\n\ntool (\n\tk8s.io/kubernetes/cmd/kube-apiserver\n\tk8s.io/kubernetes/cmd/kube-controller-manager\n)\n\nrequire x v1\n",
+			want:   []string{"k8s.io/kubernetes/cmd/kube-apiserver", "k8s.io/kubernetes/cmd/kube-controller-manager"},
+		},
+		"None": {
+			reason: "A module without tool directives builds nothing.",
+			goMod:  "module m\n\nrequire (\n\ttool v1\n)\n",
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			got, err := toolPackages([]byte(tc.goMod))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("%s\ntoolPackages(...): -want, +got:\n%s", tc.reason, diff)
+			}
+		})
+	}
+}
+
+func TestEnvFileRoundTrip(t *testing.T) {
+	want := map[string]string{
+		"IDP_VAULT_ADDRESS": "http://127.0.0.1:8200",
+		"WITH_QUOTE":        "it's 'quoted'",
+		"EMPTY":             "",
+	}
+	path := filepath.Join(t.TempDir(), "env")
+	if err := (&Sandbox{env: want}).WriteEnvFile(path); err != nil {
+		t.Fatal(err)
+	}
+	got, err := ReadEnvFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("ReadEnvFile(WriteEnvFile(env)): -want, +got:\n%s", diff)
+	}
+}
+
+func TestUnzipStripped(t *testing.T) {
+	cases := map[string]struct {
+		reason  string
+		entries []string
+		want    []string
+		wantErr string
+	}{
+		"StripsTopLevel": {
+			reason:  "The distribution's top-level directory is dropped.",
+			entries: []string{"keycloak-26/", "keycloak-26/bin/kc.sh", "keycloak-26/lib/a.jar"},
+			want:    []string{"bin/kc.sh", "lib/a.jar"},
+		},
+		"RejectsTraversal": {
+			reason:  "An entry that climbs out of the destination is refused.",
+			entries: []string{"keycloak-26/../../escape"},
+			wantErr: "outside its root",
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			archive := filepath.Join(dir, "dist.zip")
+			file, err := os.Create(archive)
+			if err != nil {
+				t.Fatal(err)
+			}
+			writer := zip.NewWriter(file)
+			for _, entry := range tc.entries {
+				w, err := writer.Create(entry)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !strings.HasSuffix(entry, "/") {
+					_, _ = w.Write([]byte(entry))
+				}
+			}
+			if err := writer.Close(); err != nil {
+				t.Fatal(err)
+			}
+			file.Close()
+
+			dest := filepath.Join(dir, "out")
+			err = unzipStripped(archive, dest)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("%s\nunzipStripped(...): want error containing %q, got %v", tc.reason, tc.wantErr, err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			_ = filepath.WalkDir(dest, func(path string, d os.DirEntry, err error) error {
+				if err == nil && !d.IsDir() {
+					rel, _ := filepath.Rel(dest, path)
+					got = append(got, rel)
+				}
+				return nil
+			})
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("%s\nextracted files: -want, +got:\n%s", tc.reason, diff)
+			}
+		})
+	}
+}
