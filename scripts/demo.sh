@@ -23,6 +23,7 @@ provider_installation {
 }
 CONFIG
 
+export TF_VAR_management_kubeconfig="$IDP_MANAGEMENT_CLUSTER_KUBECONFIG_PATH"
 cd "$repo/examples/quickstart"
 # The provider is rebuilt on every run, so yesterday's lock file checksum would not match it.
 rm -f .terraform.lock.hcl

@@ -1,5 +1,6 @@
-# The quickstart: point the idp provider at a platform and report what it reaches. `make demo` runs it
-# against the local sandbox, whose IDP_* environment variables configure the provider.
+# The quickstart: point the idp provider at a platform, report what it reaches and register the
+# management cluster. `make demo` runs it against the local sandbox, whose IDP_* environment variables
+# configure the provider.
 terraform {
   required_providers {
     idp = {
@@ -25,4 +26,26 @@ output "vault" {
 output "keycloak" {
   description = "The Keycloak realm that grants cluster access, and its OIDC issuer."
   value       = data.idp_platform.this.keycloak
+}
+
+# Register the platform's own management cluster: its admin kubeconfig goes to Vault, never to state.
+variable "management_kubeconfig" {
+  description = "Path of the management cluster's admin kubeconfig (make demo passes the sandbox's)."
+  type        = string
+}
+
+resource "idp_cluster" "management" {
+  name          = "management"
+  cloud         = "existing"
+  kubeconfig_wo = file(var.management_kubeconfig)
+}
+
+output "management_cluster_endpoint" {
+  description = "API server of the registered cluster."
+  value       = idp_cluster.management.endpoint
+}
+
+output "management_cluster_kubeconfig_path" {
+  description = "Where its admin kubeconfig is in Vault (vault kv get <path>)."
+  value       = idp_cluster.management.kubeconfig_path
 }

@@ -18,6 +18,8 @@ import (
 // Config says how to reach a cluster: a kubeconfig file (and optionally one of its contexts), or a host
 // with a bearer token and the CA that signed the host's certificate.
 type Config struct {
+	// Kubeconfig is the content of a kubeconfig, used before KubeconfigPath when set.
+	Kubeconfig        []byte
 	KubeconfigPath    string
 	KubeconfigContext string
 	Host              string
@@ -49,6 +51,13 @@ func NewClient(cfg Config) (*Client, error) {
 }
 
 func restConfigFor(cfg Config) (*rest.Config, error) {
+	if len(cfg.Kubeconfig) > 0 {
+		restConfig, err := clientcmd.RESTConfigFromKubeConfig(cfg.Kubeconfig)
+		if err != nil {
+			return nil, fmt.Errorf("cannot load kubeconfig: %w", err)
+		}
+		return restConfig, nil
+	}
 	if cfg.KubeconfigPath != "" {
 		if _, err := os.Stat(cfg.KubeconfigPath); err != nil {
 			return nil, fmt.Errorf("%w: %s", ErrKubeconfigNotFound, cfg.KubeconfigPath)

@@ -25,6 +25,10 @@ type (
 		Address() string
 		Health(ctx context.Context) (vault.Health, error)
 		KVMount(ctx context.Context) (vault.KVMount, error)
+		KubeconfigLocation(cluster string) string
+		PutKubeconfig(ctx context.Context, cluster string, kc vault.Kubeconfig) error
+		GetKubeconfig(ctx context.Context, cluster string) (vault.Kubeconfig, error)
+		DeleteKubeconfig(ctx context.Context, cluster string) error
 	}
 	keycloakAPI interface {
 		Realm(ctx context.Context) (keycloak.Realm, error)
@@ -133,6 +137,18 @@ func (b *backends) Keycloak(ctx context.Context) (keycloakAPI, diag.Diagnostics)
 	}
 	b.keycloak = client
 	return client, nil
+}
+
+// backendsFrom is the Configure step every resource and data source shares.
+func backendsFrom(providerData any, diags *diag.Diagnostics) *backends {
+	if providerData == nil {
+		return nil // validation runs before the provider is configured
+	}
+	b, ok := providerData.(*backends)
+	if !ok {
+		diags.AddError("Unexpected provider data", fmt.Sprintf("The idp provider passed %T; this is a bug in the provider.", providerData))
+	}
+	return b
 }
 
 func notConfigured(block, example, env string) diag.Diagnostics {

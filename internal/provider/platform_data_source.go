@@ -102,15 +102,7 @@ func (d *platformDataSource) Schema(_ context.Context, _ datasource.SchemaReques
 }
 
 func (d *platformDataSource) Configure(_ context.Context, req datasource.ConfigureRequest, resp *datasource.ConfigureResponse) {
-	if req.ProviderData == nil {
-		return // not configured yet: validation runs before Configure
-	}
-	b, ok := req.ProviderData.(*backends)
-	if !ok {
-		resp.Diagnostics.AddError("Unexpected provider data", "The idp provider passed data of an unexpected type; this is a bug in the provider.")
-		return
-	}
-	d.backends = b
+	d.backends = backendsFrom(req.ProviderData, &resp.Diagnostics)
 }
 
 func (d *platformDataSource) Read(ctx context.Context, _ datasource.ReadRequest, resp *datasource.ReadResponse) {

@@ -43,7 +43,7 @@ func platformChecks() []statecheck.StateCheck {
 		check("keycloak", "display_name", knownvalue.StringExact("IDP sandbox")),
 		check("keycloak", "enabled", knownvalue.Bool(true)),
 		check("keycloak", "issuer_url", knownvalue.StringExact(os.Getenv("IDP_KEYCLOAK_URL")+"/realms/"+sandbox.KeycloakRealm)),
-		stateHasNoSecrets{},
+		stateHasNoSecrets(),
 	}
 }
 

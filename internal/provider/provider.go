@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
+	"github.com/hashicorp/terraform-plugin-framework/ephemeral"
 	"github.com/hashicorp/terraform-plugin-framework/provider"
 	"github.com/hashicorp/terraform-plugin-framework/provider/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
@@ -16,6 +17,8 @@ import (
 func New(version string) func() provider.Provider {
 	return func() provider.Provider { return &idpProvider{version: version} }
 }
+
+var _ provider.ProviderWithEphemeralResources = &idpProvider{}
 
 type idpProvider struct {
 	version string
@@ -105,9 +108,13 @@ func (p *idpProvider) Configure(ctx context.Context, req provider.ConfigureReque
 }
 
 func (p *idpProvider) Resources(context.Context) []func() resource.Resource {
-	return nil
+	return []func() resource.Resource{newClusterResource}
 }
 
 func (p *idpProvider) DataSources(context.Context) []func() datasource.DataSource {
-	return []func() datasource.DataSource{newPlatformDataSource}
+	return []func() datasource.DataSource{newPlatformDataSource, newClusterDataSource}
+}
+
+func (p *idpProvider) EphemeralResources(context.Context) []func() ephemeral.EphemeralResource {
+	return []func() ephemeral.EphemeralResource{newClusterCredentialsEphemeral}
 }

@@ -46,25 +46,38 @@ func useTerraform157(t *testing.T) {
 }
 
 // stateHasNoSecrets fails when any of the sandbox's credentials appears anywhere in the state.
-type stateHasNoSecrets struct{}
-
-var secretVariables = []string{
-	"IDP_VAULT_APPROLE_SECRET_ID",
-	"IDP_KEYCLOAK_CLIENT_SECRET",
-	sandbox.EnvManagementToken,
-	sandbox.EnvVaultRootToken,
-	sandbox.EnvKeycloakAdminPass,
+func stateHasNoSecrets() stateLacks {
+	secrets := stateLacks{}
+	for _, name := range []string{
+		"IDP_VAULT_APPROLE_SECRET_ID",
+		"IDP_KEYCLOAK_CLIENT_SECRET",
+		sandbox.EnvManagementToken,
+		sandbox.EnvVaultRootToken,
+		sandbox.EnvKeycloakAdminPass,
+	} {
+		if value := os.Getenv(name); value != "" {
+			secrets["the value of "+name] = value
+		}
+	}
+	return secrets
 }
 
-func (stateHasNoSecrets) CheckState(_ context.Context, req statecheck.CheckStateRequest, resp *statecheck.CheckStateResponse) {
+// stateLacks fails when any of the named values appears anywhere in the state.
+type stateLacks map[string]string
+
+func (s stateLacks) CheckState(_ context.Context, req statecheck.CheckStateRequest, resp *statecheck.CheckStateResponse) {
 	raw, err := json.Marshal(req.State)
 	if err != nil {
 		resp.Error = fmt.Errorf("cannot encode the state: %w", err)
 		return
 	}
-	for _, name := range secretVariables {
-		if secret := os.Getenv(name); secret != "" && strings.Contains(string(raw), secret) {
-			resp.Error = fmt.Errorf("the state contains the value of %s", name)
+	for what, value := range s {
+		if value == "" {
+			resp.Error = fmt.Errorf("stateLacks: %s is empty, so the check would prove nothing", what)
+			return
+		}
+		if strings.Contains(string(raw), value) {
+			resp.Error = fmt.Errorf("the state contains %s", what)
 			return
 		}
 	}

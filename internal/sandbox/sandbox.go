@@ -73,6 +73,28 @@ const (
 	EnvKeycloakUsers     = "IDP_SANDBOX_KEYCLOAK_USERS"
 )
 
+// Prepare builds every tool and fetches Keycloak ahead of Start, so that a test run's timeout does not
+// include a cold build and its progress shows in the build log.
+func Prepare(ctx context.Context, opts Options) error {
+	var err error
+	if opts.RepoRoot == "" {
+		if opts.RepoRoot, err = findRepoRoot(); err != nil {
+			return err
+		}
+	}
+	if opts.CacheDir == "" {
+		if opts.CacheDir, err = defaultCacheDir(); err != nil {
+			return err
+		}
+	}
+	if opts.Log == nil {
+		opts.Log = io.Discard
+	}
+	s := &Sandbox{cacheDir: opts.CacheDir, log: opts.Log}
+	_, err = s.buildTools(ctx, opts.RepoRoot)
+	return err
+}
+
 // Start builds what is missing, starts every component, waits until each is healthy, and returns the
 // running sandbox. On error it stops whatever it had started.
 func Start(ctx context.Context, opts Options) (_ *Sandbox, err error) {

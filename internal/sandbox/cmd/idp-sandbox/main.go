@@ -1,5 +1,6 @@
 // Command idp-sandbox starts and stops the local platform for the demo and for development:
 //
+//	idp-sandbox build  build the pinned tools and fetch Keycloak, start nothing
 //	idp-sandbox up     build what is missing, start everything, write <dir>/env
 //	idp-sandbox down   stop what `up` started
 //	idp-sandbox env    print the env file of the running sandbox
@@ -20,7 +21,7 @@ import (
 func main() {
 	dir := flag.String("dir", ".sandbox", "state directory of the sandbox (logs, certificates, env file)")
 	flag.Usage = func() {
-		fmt.Fprintf(flag.CommandLine.Output(), "usage: idp-sandbox [-dir DIR] up|down|env\n")
+		fmt.Fprintf(flag.CommandLine.Output(), "usage: idp-sandbox [-dir DIR] build|up|down|env\n")
 		flag.PrintDefaults()
 	}
 	flag.Parse()
@@ -49,6 +50,13 @@ func main() {
 			fail(err)
 		}
 		fmt.Printf("sandbox up; its environment: source %s\n", envFile)
+	case "build":
+		ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt)
+		defer cancel()
+		if err := sandbox.Prepare(ctx, sandbox.Options{Log: os.Stderr}); err != nil {
+			fail(err)
+		}
+		fmt.Println("sandbox tools ready")
 	case "down":
 		if err := sandbox.StopDetached(stateDir); err != nil {
 			fail(err)

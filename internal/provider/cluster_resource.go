@@ -1,0 +1,344 @@
+package provider
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
+	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
+
+	"github.com/idp-platform/terraform-provider-idp/internal/kube"
+	"github.com/idp-platform/terraform-provider-idp/internal/vault"
+)
+
+// cloudExisting registers a cluster the platform did not create: its kubeconfig goes to Vault and
+// nothing is provisioned.
+const cloudExisting = "existing"
+
+// clusterNamePattern is a DNS-1123 label: the XR name, and a segment of Vault paths.
+var clusterNamePattern = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$`)
+
+func clusterNameValidators() []validator.String {
+	return []validator.String{
+		stringvalidator.RegexMatches(clusterNamePattern, "must be a DNS-1123 label: at most 63 lower-case letters, digits and '-', starting and ending with a letter or digit"),
+	}
+}
+
+func newClusterResource() resource.Resource { return &clusterResource{} }
+
+// clusterResource manages a Kubernetes cluster of the platform. Clusters registered with cloud =
+// "existing" keep their admin kubeconfig in Vault; state holds only where it is.
+type clusterResource struct {
+	backends *backends
+}
+
+var (
+	_ resource.ResourceWithConfigure      = &clusterResource{}
+	_ resource.ResourceWithImportState    = &clusterResource{}
+	_ resource.ResourceWithValidateConfig = &clusterResource{}
+)
+
+type clusterModel struct {
+	ID                      types.String   `tfsdk:"id"`
+	Name                    types.String   `tfsdk:"name"`
+	Cloud                   types.String   `tfsdk:"cloud"`
+	KubeconfigWO            types.String   `tfsdk:"kubeconfig_wo"`
+	KubeconfigWOVersion     types.Int64    `tfsdk:"kubeconfig_wo_version"`
+	Endpoint                types.String   `tfsdk:"endpoint"`
+	CACertificate           types.String   `tfsdk:"ca_certificate"`
+	Status                  types.String   `tfsdk:"status"`
+	KubernetesVersionActual types.String   `tfsdk:"kubernetes_version_actual"`
+	KubeconfigPath          types.String   `tfsdk:"kubeconfig_path"`
+	Timeouts                timeouts.Value `tfsdk:"timeouts"`
+}
+
+func (r *clusterResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_cluster"
+}
+
+func (r *clusterResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
+	keep := []planmodifier.String{stringplanmodifier.UseStateForUnknown()}
+	replace := []planmodifier.String{stringplanmodifier.RequiresReplace()}
+	resp.Schema = schema.Schema{
+		MarkdownDescription: "A Kubernetes cluster of the platform. With `cloud = \"existing\"` an existing cluster (the " +
+			"management cluster itself, or a legacy one) is registered: its admin kubeconfig, given write-only, is " +
+			"stored in Vault at `<kv_mount>/<prefix>/clusters/<name>/kubeconfig` and never in state. Other resources " +
+			"reach the cluster through that kubeconfig; `idp_cluster_credentials` hands it to other providers. " +
+			"Destroying the resource removes the kubeconfig from Vault and leaves the cluster itself alone.",
+		Attributes: map[string]schema.Attribute{
+			"id": schema.StringAttribute{
+				Computed:            true,
+				MarkdownDescription: "The cluster name.",
+				PlanModifiers:       keep,
+			},
+			"name": schema.StringAttribute{
+				Required:            true,
+				MarkdownDescription: "Cluster name, a DNS-1123 label. Changing it replaces the cluster.",
+				Validators:          clusterNameValidators(),
+				PlanModifiers:       replace,
+			},
+			"cloud": schema.StringAttribute{
+				Required: true,
+				MarkdownDescription: "Where the cluster runs. `existing` registers a cluster the platform did not create. " +
+					"Changing it replaces the cluster.",
+				Validators:    []validator.String{stringvalidator.OneOf(cloudExisting)},
+				PlanModifiers: replace,
+			},
+			"kubeconfig_wo": schema.StringAttribute{
+				Optional:  true,
+				WriteOnly: true,
+				Sensitive: true,
+				MarkdownDescription: "Admin kubeconfig of an `existing` cluster, with embedded certificates and credentials. " +
+					"Write-only: stored in Vault, never in state or plan. Change `kubeconfig_wo_version` to store a new one.",
+			},
+			"kubeconfig_wo_version": schema.Int64Attribute{
+				Optional:            true,
+				MarkdownDescription: "Any number; changing it makes the next apply store `kubeconfig_wo` again (rotation).",
+			},
+			"endpoint": schema.StringAttribute{
+				Computed:            true,
+				MarkdownDescription: "URL of the cluster's API server.",
+				PlanModifiers:       keep,
+			},
+			"ca_certificate": schema.StringAttribute{
+				Computed:            true,
+				MarkdownDescription: "PEM CA certificate of the cluster's API server (public).",
+				PlanModifiers:       keep,
+			},
+			"status": schema.StringAttribute{
+				Computed:            true,
+				MarkdownDescription: "`Ready` when the API server answered at the last refresh, `Unreachable` otherwise.",
+			},
+			"kubernetes_version_actual": schema.StringAttribute{
+				Computed:            true,
+				MarkdownDescription: "Kubernetes version the API server reported at the last refresh.",
+			},
+			"kubeconfig_path": schema.StringAttribute{
+				Computed:            true,
+				MarkdownDescription: "Vault path of the admin kubeconfig, as `vault kv get` takes it: `<kv_mount>/<prefix>/clusters/<name>/kubeconfig`.",
+				PlanModifiers:       keep,
+			},
+			"timeouts": timeouts.Attributes(ctx, timeouts.Opts{Create: true, Update: true, Delete: true}),
+		},
+	}
+}
+
+func (r *clusterResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
+	r.backends = backendsFrom(req.ProviderData, &resp.Diagnostics)
+}
+
+func (r *clusterResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
+	var config clusterModel
+	resp.Diagnostics.Append(req.Config.Get(ctx, &config)...)
+	if resp.Diagnostics.HasError() || config.Cloud.ValueString() != cloudExisting {
+		return
+	}
+	kubeconfigPath := path.Root("kubeconfig_wo")
+	switch {
+	case config.KubeconfigWO.IsUnknown():
+		return
+	case config.KubeconfigWO.IsNull():
+		resp.Diagnostics.AddAttributeError(kubeconfigPath, "Missing kubeconfig",
+			`cloud = "existing" registers a cluster by its admin kubeconfig: set kubeconfig_wo, e.g. kubeconfig_wo = file("admin.kubeconfig").`)
+	default:
+		if _, err := kube.ParseKubeconfig([]byte(config.KubeconfigWO.ValueString())); err != nil {
+			resp.Diagnostics.AddAttributeError(kubeconfigPath, "Invalid kubeconfig", err.Error())
+		}
+	}
+}
+
+func (r *clusterResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	var plan, config clusterModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	resp.Diagnostics.Append(req.Config.Get(ctx, &config)...) // write-only values are only in the configuration
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	timeout, diags := plan.Timeouts.Create(ctx, 10*time.Minute)
+	if resp.Diagnostics.Append(diags...); diags.HasError() {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+
+	store, diags := r.backends.Vault(ctx)
+	if resp.Diagnostics.Append(diags...); diags.HasError() {
+		return
+	}
+	name := plan.Name.ValueString()
+	switch _, err := store.GetKubeconfig(ctx, name); {
+	case err == nil:
+		resp.Diagnostics.AddAttributeError(path.Root("name"), "Cluster already registered",
+			fmt.Sprintf("Vault already holds a kubeconfig for cluster %q. If it belongs to this configuration, import it "+
+				"(terraform import <address> %s); otherwise choose another name.", name, name))
+		return
+	case !errors.Is(err, vault.ErrNotFound):
+		resp.Diagnostics.AddError("Cannot check Vault for the cluster", err.Error())
+		return
+	}
+	if resp.Diagnostics.Append(registerKubeconfig(ctx, store, name, config.KubeconfigWO.ValueString(), &plan)...); resp.Diagnostics.HasError() {
+		return
+	}
+	plan.ID = plan.Name
+	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+}
+
+// registerKubeconfig checks that the kubeconfig reaches its cluster, writes it to Vault and fills the
+// computed attributes of model.
+func registerKubeconfig(ctx context.Context, store vaultAPI, name, raw string, model *clusterModel) diag.Diagnostics {
+	var diags diag.Diagnostics
+	summary, err := kube.ParseKubeconfig([]byte(raw))
+	if err != nil {
+		diags.AddAttributeError(path.Root("kubeconfig_wo"), "Invalid kubeconfig", err.Error())
+		return diags
+	}
+	client, err := kube.NewClient(kube.Config{Kubeconfig: []byte(raw)})
+	if err != nil {
+		diags.AddAttributeError(path.Root("kubeconfig_wo"), "Invalid kubeconfig", err.Error())
+		return diags
+	}
+	version, err := client.ServerVersion(ctx)
+	if err != nil {
+		diags.AddAttributeError(path.Root("kubeconfig_wo"), "Cannot reach the cluster",
+			fmt.Sprintf("The kubeconfig's API server did not answer, so it was not stored: %v", err))
+		return diags
+	}
+	tflog.Info(ctx, "storing the cluster's kubeconfig in Vault", map[string]any{"cluster": name, "endpoint": summary.Endpoint})
+	if err := store.PutKubeconfig(ctx, name, vault.Kubeconfig{Kubeconfig: raw, Endpoint: summary.Endpoint, CA: summary.CACertificatePEM}); err != nil {
+		diags.AddError("Cannot store the kubeconfig in Vault", err.Error())
+		return diags
+	}
+	model.Endpoint = types.StringValue(summary.Endpoint)
+	model.CACertificate = types.StringValue(summary.CACertificatePEM)
+	model.Status = types.StringValue(clusterReady)
+	model.KubernetesVersionActual = types.StringValue(version)
+	model.KubeconfigPath = types.StringValue(store.KubeconfigLocation(name))
+	return diags
+}
+
+// Cluster statuses.
+const (
+	clusterReady       = "Ready"
+	clusterUnreachable = "Unreachable"
+)
+
+func (r *clusterResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
+	var state clusterModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	store, diags := r.backends.Vault(ctx)
+	if resp.Diagnostics.Append(diags...); diags.HasError() {
+		return
+	}
+	name := state.Name.ValueString()
+	stored, err := store.GetKubeconfig(ctx, name)
+	if errors.Is(err, vault.ErrNotFound) {
+		tflog.Warn(ctx, "the cluster's kubeconfig is gone from Vault; planning to register it again", map[string]any{"cluster": name})
+		resp.State.RemoveResource(ctx)
+		return
+	}
+	if err != nil {
+		resp.Diagnostics.AddError("Cannot read the cluster's kubeconfig from Vault", err.Error())
+		return
+	}
+	if state.Cloud.IsNull() {
+		state.Cloud = types.StringValue(cloudExisting) // imported: only existing clusters live in Vault alone
+	}
+	state.ID = state.Name
+	state.Endpoint = types.StringValue(stored.Endpoint)
+	state.CACertificate = types.StringValue(stored.CA)
+	state.KubeconfigPath = types.StringValue(store.KubeconfigLocation(name))
+	state.Status, state.KubernetesVersionActual = probeCluster(ctx, stored.Kubeconfig)
+	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+}
+
+// probeCluster asks the cluster for its version. An unreachable cluster is a status, not an error:
+// refresh must not fail because a registered cluster is down.
+func probeCluster(ctx context.Context, kubeconfig string) (status, version types.String) {
+	client, err := kube.NewClient(kube.Config{Kubeconfig: []byte(kubeconfig)})
+	if err == nil {
+		ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+		defer cancel()
+		var v string
+		if v, err = client.ServerVersion(ctx); err == nil {
+			return types.StringValue(clusterReady), types.StringValue(v)
+		}
+	}
+	tflog.Warn(ctx, "the cluster's API server did not answer", map[string]any{"error": err.Error()})
+	return types.StringValue(clusterUnreachable), types.StringNull()
+}
+
+func (r *clusterResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	var plan, state, config clusterModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	resp.Diagnostics.Append(req.Config.Get(ctx, &config)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	timeout, diags := plan.Timeouts.Update(ctx, 10*time.Minute)
+	if resp.Diagnostics.Append(diags...); diags.HasError() {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	if plan.KubeconfigWOVersion.Equal(state.KubeconfigWOVersion) {
+		// Nothing stored changes; keep what the last refresh saw.
+		plan.Endpoint, plan.CACertificate, plan.KubeconfigPath = state.Endpoint, state.CACertificate, state.KubeconfigPath
+		plan.Status, plan.KubernetesVersionActual = state.Status, state.KubernetesVersionActual
+		resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+		return
+	}
+	store, diags := r.backends.Vault(ctx)
+	if resp.Diagnostics.Append(diags...); diags.HasError() {
+		return
+	}
+	if resp.Diagnostics.Append(registerKubeconfig(ctx, store, plan.Name.ValueString(), config.KubeconfigWO.ValueString(), &plan)...); resp.Diagnostics.HasError() {
+		return
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+}
+
+func (r *clusterResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
+	var state clusterModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	timeout, diags := state.Timeouts.Delete(ctx, 10*time.Minute)
+	if resp.Diagnostics.Append(diags...); diags.HasError() {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	store, diags := r.backends.Vault(ctx)
+	if resp.Diagnostics.Append(diags...); diags.HasError() {
+		return
+	}
+	if err := store.DeleteKubeconfig(ctx, state.Name.ValueString()); err != nil {
+		resp.Diagnostics.AddError("Cannot remove the cluster's kubeconfig from Vault", err.Error())
+	}
+}
+
+func (r *clusterResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
+	if !clusterNamePattern.MatchString(req.ID) {
+		resp.Diagnostics.AddError("Invalid import ID", fmt.Sprintf("%q is not a cluster name (a DNS-1123 label); import idp_cluster by name.", req.ID))
+		return
+	}
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("name"), req.ID)...)
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), req.ID)...)
+}

@@ -1,0 +1,90 @@
+package vault
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+
+	vaultapi "github.com/hashicorp/vault/api"
+)
+
+// ErrNotFound is returned when the secret asked for does not exist.
+var ErrNotFound = errors.New("not found in Vault")
+
+// dns1123Label is the shape of every name the store joins into a path, so no input can reach another
+// path (no '/', no '..').
+var dns1123Label = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$`)
+
+// ValidName reports whether name may be used as a cluster name in a Vault path.
+func ValidName(name string) bool { return dns1123Label.MatchString(name) }
+
+// Kubeconfig is a cluster's admin kubeconfig as the store keeps it.
+type Kubeconfig struct {
+	Kubeconfig string
+	Endpoint   string
+	CA         string
+}
+
+// KubeconfigPath is the path of a cluster's kubeconfig inside the KV mount: <prefix>/clusters/<name>/kubeconfig.
+func (c *Client) KubeconfigPath(cluster string) (string, error) {
+	if !ValidName(cluster) {
+		return "", fmt.Errorf("cluster name %q is not a DNS-1123 label", cluster)
+	}
+	return c.prefix + "/clusters/" + cluster + "/kubeconfig", nil
+}
+
+// KubeconfigLocation is where a cluster's kubeconfig is, as `vault kv get` takes it: <mount>/<path>.
+func (c *Client) KubeconfigLocation(cluster string) string {
+	return c.kvMount + "/" + c.prefix + "/clusters/" + cluster + "/kubeconfig"
+}
+
+// PutKubeconfig writes a cluster's admin kubeconfig, replacing any earlier version.
+func (c *Client) PutKubeconfig(ctx context.Context, cluster string, kc Kubeconfig) error {
+	path, err := c.KubeconfigPath(cluster)
+	if err != nil {
+		return err
+	}
+	_, err = c.api.KVv2(c.kvMount).Put(ctx, path, map[string]any{
+		"kubeconfig": kc.Kubeconfig,
+		"endpoint":   kc.Endpoint,
+		"ca":         kc.CA,
+	})
+	if err != nil {
+		return fmt.Errorf("cannot write the kubeconfig of cluster %q to %s/%s: %w", cluster, c.kvMount, path, err)
+	}
+	return nil
+}
+
+// GetKubeconfig reads a cluster's admin kubeconfig; ErrNotFound when there is none.
+func (c *Client) GetKubeconfig(ctx context.Context, cluster string) (Kubeconfig, error) {
+	path, err := c.KubeconfigPath(cluster)
+	if err != nil {
+		return Kubeconfig{}, err
+	}
+	secret, err := c.api.KVv2(c.kvMount).Get(ctx, path)
+	if errors.Is(err, vaultapi.ErrSecretNotFound) {
+		return Kubeconfig{}, fmt.Errorf("kubeconfig of cluster %q: %w", cluster, ErrNotFound)
+	}
+	if err != nil {
+		return Kubeconfig{}, fmt.Errorf("cannot read the kubeconfig of cluster %q from %s/%s: %w", cluster, c.kvMount, path, err)
+	}
+	field := func(name string) string {
+		value, _ := secret.Data[name].(string)
+		return value
+	}
+	return Kubeconfig{Kubeconfig: field("kubeconfig"), Endpoint: field("endpoint"), CA: field("ca")}, nil
+}
+
+// DeleteKubeconfig removes every version and the metadata of a cluster's kubeconfig, so nothing of it
+// is left in Vault. Deleting a kubeconfig that is not there is not an error.
+func (c *Client) DeleteKubeconfig(ctx context.Context, cluster string) error {
+	path, err := c.KubeconfigPath(cluster)
+	if err != nil {
+		return err
+	}
+	if err := c.api.KVv2(c.kvMount).DeleteMetadata(ctx, path); err != nil {
+		return fmt.Errorf("cannot delete the kubeconfig of cluster %q at %s/%s: %w", cluster, c.kvMount, path, err)
+	}
+	return nil
+}
