@@ -50,6 +50,8 @@ type Sandbox struct {
 	procs      []*process
 	env        map[string]string
 	Management *ManagementCluster
+	// Workload is a cluster for applications, with fake nodes on which Pods become Ready.
+	Workload *WorkloadCluster
 }
 
 // ManagementCluster is how tests reach the sandbox's management cluster as its administrator.
@@ -61,16 +63,18 @@ type ManagementCluster struct {
 
 // Environment variables the sandbox writes beside the provider's own IDP_* configuration.
 const (
-	EnvDir               = "IDP_SANDBOX_DIR"
-	EnvTofu              = "IDP_SANDBOX_TOFU"
-	EnvTerraform         = "IDP_SANDBOX_TERRAFORM"
-	EnvManagementHost    = "IDP_SANDBOX_MANAGEMENT_HOST"
-	EnvManagementCAFile  = "IDP_SANDBOX_MANAGEMENT_CA_FILE"
-	EnvManagementToken   = "IDP_SANDBOX_MANAGEMENT_TOKEN"
-	EnvVaultRootToken    = "IDP_SANDBOX_VAULT_ROOT_TOKEN"
-	EnvKeycloakAdminUser = "IDP_SANDBOX_KEYCLOAK_ADMIN_USER"
-	EnvKeycloakAdminPass = "IDP_SANDBOX_KEYCLOAK_ADMIN_PASSWORD"
-	EnvKeycloakUsers     = "IDP_SANDBOX_KEYCLOAK_USERS"
+	EnvDir                = "IDP_SANDBOX_DIR"
+	EnvTofu               = "IDP_SANDBOX_TOFU"
+	EnvTerraform          = "IDP_SANDBOX_TERRAFORM"
+	EnvManagementHost     = "IDP_SANDBOX_MANAGEMENT_HOST"
+	EnvManagementCAFile   = "IDP_SANDBOX_MANAGEMENT_CA_FILE"
+	EnvManagementToken    = "IDP_SANDBOX_MANAGEMENT_TOKEN"
+	EnvVaultRootToken     = "IDP_SANDBOX_VAULT_ROOT_TOKEN"
+	EnvWorkloadKubeconfig = "IDP_SANDBOX_WORKLOAD_KUBECONFIG"
+	EnvWorkloadHost       = "IDP_SANDBOX_WORKLOAD_HOST"
+	EnvKeycloakAdminUser  = "IDP_SANDBOX_KEYCLOAK_ADMIN_USER"
+	EnvKeycloakAdminPass  = "IDP_SANDBOX_KEYCLOAK_ADMIN_PASSWORD"
+	EnvKeycloakUsers      = "IDP_SANDBOX_KEYCLOAK_USERS"
 )
 
 // Prepare builds every tool and fetches Keycloak ahead of Start, so that a test run's timeout does not
@@ -158,6 +162,7 @@ func Start(ctx context.Context, opts Options) (_ *Sandbox, err error) {
 	var (
 		wg                       sync.WaitGroup
 		management               *controlPlane
+		workload                 *WorkloadCluster
 		token                    string
 		vault                    *vaultEndpoint
 		keycloak                 *keycloakEndpoint
@@ -173,8 +178,13 @@ func Start(ctx context.Context, opts Options) (_ *Sandbox, err error) {
 		if management, kubeErr = s.startControlPlane(ctx, bins["kubernetes"], "management", etcdURL); kubeErr != nil {
 			return
 		}
-		token, kubeErr = providerServiceAccountToken(ctx, management)
+		if token, kubeErr = providerServiceAccountToken(ctx, management); kubeErr != nil {
+			return
+		}
 		s.logf("management cluster ready at %s", management.host)
+		if workload, kubeErr = s.startWorkloadCluster(ctx, bins, etcdURL, "workload"); kubeErr == nil {
+			s.logf("workload cluster ready at %s", workload.Host)
+		}
 	}()
 	go func() {
 		defer wg.Done()
@@ -194,6 +204,7 @@ func Start(ctx context.Context, opts Options) (_ *Sandbox, err error) {
 	}
 
 	s.Management = &ManagementCluster{Host: management.host, CAPEM: management.caPEM, KubeconfigPath: management.kubeconfigPath}
+	s.Workload = workload
 	var users []string
 	for _, user := range keycloak.users {
 		users = append(users, user.Username+":"+user.Password+":"+user.Group)
@@ -214,6 +225,8 @@ func Start(ctx context.Context, opts Options) (_ *Sandbox, err error) {
 		EnvManagementCAFile:                      filepath.Join(s.dir, "management", "ca.crt"),
 		EnvManagementToken:                       token,
 		EnvVaultRootToken:                        vault.rootToken,
+		EnvWorkloadKubeconfig:                    workload.KubeconfigPath,
+		EnvWorkloadHost:                          workload.Host,
 		EnvKeycloakAdminUser:                     keycloak.adminUser,
 		EnvKeycloakAdminPass:                     keycloak.adminPassword,
 		EnvKeycloakUsers:                         strings.Join(users, ","),
@@ -236,7 +249,7 @@ func (s *Sandbox) buildTools(ctx context.Context, repoRoot string) (map[string]s
 	}()
 	bins := map[string]string{}
 	var buildErr error
-	for _, tool := range []string{"etcd", "kubernetes", "vault", "tofu", "terraform"} {
+	for _, tool := range []string{"etcd", "kubernetes", "kwok", "vault", "tofu", "terraform"} {
 		dir, err := builder.build(ctx, tool)
 		if err != nil {
 			buildErr = err

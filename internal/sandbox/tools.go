@@ -112,6 +112,11 @@ func (b *toolBuilder) build(ctx context.Context, tool string) (string, error) {
 			return "", fmt.Errorf("cannot rename the %s binary: %w", tool, err)
 		}
 	}
+	if tool == "kwok" {
+		if err := writeKwokStages(ctx, moduleDir, tmpDir); err != nil {
+			return "", err
+		}
+	}
 	if err := os.WriteFile(filepath.Join(tmpDir, ".complete"), nil, 0o644); err != nil {
 		return "", fmt.Errorf("cannot mark the build of %s complete: %w", tool, err)
 	}

@@ -9,6 +9,7 @@ const (
 	VaultVersion      = "v1.13.0"
 	OpenTofuVersion   = "v1.12.6"
 	TerraformVersion  = "v1.5.7"
+	KwokVersion       = "v0.8.0"
 
 	// Keycloak is not a Go program: its distribution comes from Maven Central.
 	KeycloakVersion  = "26.5.6"
@@ -22,6 +23,7 @@ var toolPins = map[string]struct{ module, version string }{
 	"vault":      {"github.com/hashicorp/vault", VaultVersion},
 	"tofu":       {"github.com/opentofu/opentofu", OpenTofuVersion},
 	"terraform":  {"github.com/hashicorp/terraform", TerraformVersion},
+	"kwok":       {"sigs.k8s.io/kwok", KwokVersion},
 }
 
 // javaHomes are the JDKs Keycloak is started with, most preferred first; Keycloak 26.5 runs on 21 and 25.
