@@ -1,0 +1,140 @@
+package catalog
+
+import (
+	"flag"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/idp-platform/terraform-provider-idp/internal/helm"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
+
+func TestWebServiceRender(t *testing.T) {
+	image := map[string]any{"repository": "ghcr.io/acme/api", "tag": "2.3.1"}
+	cases := map[string]struct {
+		reason string
+		values map[string]any
+	}{
+		"minimal": {
+			reason: "Only the image: a Deployment, a Service and a PodDisruptionBudget with restricted security defaults.",
+			values: map[string]any{"image": image},
+		},
+		"everything": {
+			reason: "Every toggle on: Ingress, HorizontalPodAutoscaler (which owns replicas) and ServiceMonitor.",
+			values: map[string]any{
+				"image":          image,
+				"env":            map[string]any{"LOG_LEVEL": "debug"},
+				"ingress":        map[string]any{"enabled": true, "host": "api.example.com", "className": "nginx"},
+				"autoscaling":    map[string]any{"enabled": true, "maxReplicas": 6},
+				"serviceMonitor": map[string]any{"enabled": true},
+			},
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			ch, err := Load("web-service", "1.0.0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			rendered, err := helm.Render(ch, "api", "payments", tc.values)
+			if err != nil {
+				t.Fatalf("%s\nRender: %v", tc.reason, err)
+			}
+			got := joinManifests(rendered)
+			golden := filepath.Join("testdata", "web-service-"+name+".golden.yaml")
+			if *update {
+				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("%v (run go test ./internal/catalog -update to create it)", err)
+			}
+			if diff := cmp.Diff(string(want), got); diff != "" {
+				t.Errorf("%s\nrendered manifests: -want (%s), +got:\n%s", tc.reason, golden, diff)
+			}
+		})
+	}
+}
+
+func TestWebServiceSchema(t *testing.T) {
+	cases := map[string]struct {
+		reason  string
+		values  map[string]any
+		wantErr string
+	}{
+		"MissingImage": {
+			reason:  "The image has no default: a release without one is refused.",
+			values:  map[string]any{},
+			wantErr: "image",
+		},
+		"UnknownKey": {
+			reason:  "A misspelt key is an error, not silently ignored.",
+			values:  map[string]any{"image": map[string]any{"repository": "r", "tag": "t"}, "replica": 3},
+			wantErr: "replica",
+		},
+		"WrongType": {
+			reason:  "Types are checked, with the failing path.",
+			values:  map[string]any{"image": map[string]any{"repository": "r", "tag": "t"}, "replicas": "three"},
+			wantErr: "/replicas",
+		},
+	}
+	ch, err := Load("web-service", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			err := helm.ValidateValues(ch, tc.values)
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Errorf("%s\nValidateValues: want an error mentioning %q, got %v", tc.reason, tc.wantErr, err)
+			}
+		})
+	}
+}
+
+func TestLoad(t *testing.T) {
+	cases := map[string]struct {
+		reason, name, version, wantErr string
+	}{
+		"Shipped":      {reason: "The shipped version loads.", name: "web-service", version: "1.0.0"},
+		"AnyVersion":   {reason: "No version means the shipped one.", name: "web-service"},
+		"OtherVersion": {reason: "A version the catalog does not ship is refused.", name: "web-service", version: "9.9.9", wantErr: "not 9.9.9"},
+		"Unknown":      {reason: "An unknown name lists what there is.", name: "database", wantErr: "web-service"},
+		"Traversal":    {reason: "A name is not a path.", name: "../charts", wantErr: "no such chart"},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			_, err := Load(tc.name, tc.version)
+			got := ""
+			if err != nil {
+				got = err.Error()
+			}
+			if (tc.wantErr == "") != (got == "") || !strings.Contains(got, tc.wantErr) {
+				t.Errorf("%s\nLoad(%q, %q): error %q, want one containing %q", tc.reason, tc.name, tc.version, got, tc.wantErr)
+			}
+		})
+	}
+}
+
+func joinManifests(rendered map[string]string) string {
+	names := make([]string, 0, len(rendered))
+	for name, manifest := range rendered {
+		if strings.TrimSpace(manifest) != "" && !strings.HasSuffix(name, ".tpl") {
+			names = append(names, name)
+		}
+	}
+	sort.Strings(names)
+	var b strings.Builder
+	for _, name := range names {
+		b.WriteString("# " + name + "\n" + strings.TrimSpace(rendered[name]) + "\n---\n")
+	}
+	return b.String()
+}

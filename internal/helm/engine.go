@@ -1,0 +1,222 @@
+// Package helm is the provider's release engine on the Helm v4 SDK: install, upgrade, read and
+// uninstall releases in a cluster reached through its admin kubeconfig.
+package helm
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"time"
+
+	"helm.sh/helm/v4/pkg/action"
+	chart "helm.sh/helm/v4/pkg/chart/v2"
+	"helm.sh/helm/v4/pkg/kube"
+	releasecommon "helm.sh/helm/v4/pkg/release/common"
+	releasev1 "helm.sh/helm/v4/pkg/release/v1"
+	"helm.sh/helm/v4/pkg/storage/driver"
+	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/client-go/discovery"
+	"k8s.io/client-go/discovery/cached/memory"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/restmapper"
+	"k8s.io/client-go/tools/clientcmd"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+)
+
+// ErrReleaseNotFound is returned when the release does not exist.
+var ErrReleaseNotFound = errors.New("release not found")
+
+// Engine runs Helm actions against one cluster.
+type Engine struct {
+	kubeconfig *clientcmdapi.Config
+	restConfig *rest.Config
+}
+
+// NewEngine builds an engine from a cluster's kubeconfig without contacting the cluster.
+func NewEngine(kubeconfig []byte) (*Engine, error) {
+	config, err := clientcmd.Load(kubeconfig)
+	if err != nil {
+		return nil, fmt.Errorf("cannot load the cluster's kubeconfig: %w", err)
+	}
+	restConfig, err := clientcmd.NewDefaultClientConfig(*config, nil).ClientConfig()
+	if err != nil {
+		return nil, fmt.Errorf("cannot use the cluster's kubeconfig: %w", err)
+	}
+	return &Engine{kubeconfig: config, restConfig: restConfig}, nil
+}
+
+// Release is what the provider keeps of a Helm release.
+type Release struct {
+	Name         string
+	Namespace    string
+	Revision     int
+	Status       string
+	ChartName    string
+	ChartVersion string
+	AppVersion   string
+	Manifest     string
+	// Values are the values the release was given (not the chart's defaults).
+	Values map[string]any
+}
+
+// Pending reports whether an interrupted operation left the release locked.
+func (r Release) Pending() bool {
+	return releasecommon.Status(r.Status).IsPending()
+}
+
+// Spec is the release a caller wants.
+type Spec struct {
+	Namespace string
+	Name      string
+	Chart     *chart.Chart
+	Values    map[string]any
+	// Wait makes the action wait until every resource is ready (kstatus), up to Timeout.
+	Wait bool
+	// Atomic rolls a failed upgrade back to the last good revision.
+	Atomic     bool
+	Timeout    time.Duration
+	MaxHistory int
+}
+
+func (e *Engine) configuration(namespace string) (*action.Configuration, error) {
+	cfg := action.NewConfiguration(action.ConfigurationSetLogger(slog.NewTextHandler(io.Discard, nil)))
+	if err := cfg.Init(&restClientGetter{engine: e, namespace: namespace}, namespace, "secret"); err != nil {
+		return nil, fmt.Errorf("cannot initialise Helm for namespace %q: %w", namespace, err)
+	}
+	return cfg, nil
+}
+
+func waitStrategy(wait bool) kube.WaitStrategy {
+	if wait {
+		return kube.StatusWatcherStrategy
+	}
+	return kube.HookOnlyStrategy
+}
+
+// Install installs a new release. A failed install is uninstalled again, so that the name is free for
+// the next attempt.
+func (e *Engine) Install(ctx context.Context, spec Spec) (Release, error) {
+	cfg, err := e.configuration(spec.Namespace)
+	if err != nil {
+		return Release{}, err
+	}
+	install := action.NewInstall(cfg)
+	install.Namespace = spec.Namespace
+	install.ReleaseName = spec.Name
+	install.CreateNamespace = true
+	install.WaitStrategy = waitStrategy(spec.Wait)
+	install.Timeout = spec.Timeout
+	install.RollbackOnFailure = true
+	install.ServerSideApply = true
+	rel, err := install.RunWithContext(ctx, spec.Chart, spec.Values)
+	if err != nil {
+		return Release{}, fmt.Errorf("cannot install release %s/%s: %w", spec.Namespace, spec.Name, err)
+	}
+	return fromHelm(rel)
+}
+
+// Upgrade upgrades an existing release to spec, rolling back on failure when spec.Atomic is set.
+func (e *Engine) Upgrade(ctx context.Context, spec Spec) (Release, error) {
+	cfg, err := e.configuration(spec.Namespace)
+	if err != nil {
+		return Release{}, err
+	}
+	upgrade := action.NewUpgrade(cfg)
+	upgrade.Namespace = spec.Namespace
+	upgrade.WaitStrategy = waitStrategy(spec.Wait)
+	upgrade.Timeout = spec.Timeout
+	upgrade.RollbackOnFailure = spec.Atomic
+	upgrade.CleanupOnFail = spec.Atomic
+	upgrade.MaxHistory = spec.MaxHistory
+	upgrade.ResetValues = true // the configuration states all values; nothing is inherited
+	rel, err := upgrade.RunWithContext(ctx, spec.Name, spec.Chart, spec.Values)
+	if err != nil {
+		return Release{}, fmt.Errorf("cannot upgrade release %s/%s: %w", spec.Namespace, spec.Name, err)
+	}
+	return fromHelm(rel)
+}
+
+// Get reads the latest revision of a release; ErrReleaseNotFound when there is none.
+func (e *Engine) Get(ctx context.Context, namespace, name string) (Release, error) {
+	cfg, err := e.configuration(namespace)
+	if err != nil {
+		return Release{}, err
+	}
+	rel, err := action.NewGet(cfg).Run(name)
+	if errors.Is(err, driver.ErrReleaseNotFound) {
+		return Release{}, fmt.Errorf("release %s/%s: %w", namespace, name, ErrReleaseNotFound)
+	}
+	if err != nil {
+		return Release{}, fmt.Errorf("cannot read release %s/%s: %w", namespace, name, err)
+	}
+	return fromHelm(rel)
+}
+
+// Uninstall removes a release, its objects and its history, waiting until the objects are gone.
+// Uninstalling a release that does not exist is not an error.
+func (e *Engine) Uninstall(ctx context.Context, namespace, name string, timeout time.Duration) error {
+	cfg, err := e.configuration(namespace)
+	if err != nil {
+		return err
+	}
+	uninstall := action.NewUninstall(cfg)
+	uninstall.IgnoreNotFound = true
+	uninstall.WaitStrategy = kube.StatusWatcherStrategy
+	uninstall.Timeout = timeout
+	if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < timeout {
+		uninstall.Timeout = time.Until(deadline)
+	}
+	if _, err := uninstall.Run(name); err != nil {
+		return fmt.Errorf("cannot uninstall release %s/%s: %w", namespace, name, err)
+	}
+	return nil
+}
+
+func fromHelm(releaser any) (Release, error) {
+	rel, ok := releaser.(*releasev1.Release)
+	if !ok || rel == nil {
+		return Release{}, fmt.Errorf("helm returned a release of unexpected type %T", releaser)
+	}
+	out := Release{Name: rel.Name, Namespace: rel.Namespace, Revision: rel.Version, Manifest: rel.Manifest, Values: rel.Config}
+	if rel.Info != nil {
+		out.Status = rel.Info.Status.String()
+	}
+	if rel.Chart != nil && rel.Chart.Metadata != nil {
+		out.ChartName = rel.Chart.Metadata.Name
+		out.ChartVersion = rel.Chart.Metadata.Version
+		out.AppVersion = rel.Chart.Metadata.AppVersion
+	}
+	return out, nil
+}
+
+// restClientGetter hands Helm clients for the engine's cluster, scoped to one namespace.
+type restClientGetter struct {
+	engine    *Engine
+	namespace string
+}
+
+func (g *restClientGetter) ToRESTConfig() (*rest.Config, error) {
+	return rest.CopyConfig(g.engine.restConfig), nil
+}
+
+func (g *restClientGetter) ToDiscoveryClient() (discovery.CachedDiscoveryInterface, error) {
+	client, err := discovery.NewDiscoveryClientForConfig(g.engine.restConfig)
+	if err != nil {
+		return nil, fmt.Errorf("cannot build a discovery client: %w", err)
+	}
+	return memory.NewMemCacheClient(client), nil
+}
+
+func (g *restClientGetter) ToRESTMapper() (meta.RESTMapper, error) {
+	discoveryClient, err := g.ToDiscoveryClient()
+	if err != nil {
+		return nil, err
+	}
+	return restmapper.NewDeferredDiscoveryRESTMapper(discoveryClient), nil
+}
+
+func (g *restClientGetter) ToRawKubeConfigLoader() clientcmd.ClientConfig {
+	return clientcmd.NewDefaultClientConfig(*g.engine.kubeconfig, &clientcmd.ConfigOverrides{Context: clientcmdapi.Context{Namespace: g.namespace}})
+}
