@@ -108,7 +108,7 @@ func (p *idpProvider) Configure(ctx context.Context, req provider.ConfigureReque
 }
 
 func (p *idpProvider) Resources(context.Context) []func() resource.Resource {
-	return []func() resource.Resource{newClusterResource}
+	return []func() resource.Resource{newClusterResource, newAppResource}
 }
 
 func (p *idpProvider) DataSources(context.Context) []func() datasource.DataSource {

@@ -1,0 +1,446 @@
+package provider
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
+	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/booldefault"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/int64default"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
+	chart "helm.sh/helm/v4/pkg/chart/v2"
+	"helm.sh/helm/v4/pkg/chart/v2/loader"
+	"sigs.k8s.io/yaml"
+
+	"github.com/idp-platform/terraform-provider-idp/internal/catalog"
+	"github.com/idp-platform/terraform-provider-idp/internal/helm"
+	"github.com/idp-platform/terraform-provider-idp/internal/vault"
+)
+
+func newAppResource() resource.Resource { return &appResource{} }
+
+// appResource is an application: a Helm release in a platform cluster, from a catalog chart or a local
+// chart directory or archive.
+type appResource struct {
+	backends *backends
+}
+
+var (
+	_ resource.ResourceWithConfigure      = &appResource{}
+	_ resource.ResourceWithImportState    = &appResource{}
+	_ resource.ResourceWithModifyPlan     = &appResource{}
+	_ resource.ResourceWithValidateConfig = &appResource{}
+)
+
+type appModel struct {
+	ID             types.String   `tfsdk:"id"`
+	Cluster        types.String   `tfsdk:"cluster"`
+	Namespace      types.String   `tfsdk:"namespace"`
+	Name           types.String   `tfsdk:"name"`
+	Chart          *appChartModel `tfsdk:"chart"`
+	Values         types.String   `tfsdk:"values"`
+	Wait           types.Bool     `tfsdk:"wait"`
+	Atomic         types.Bool     `tfsdk:"atomic"`
+	MaxHistory     types.Int64    `tfsdk:"max_history"`
+	Revision       types.Int64    `tfsdk:"revision"`
+	Status         types.String   `tfsdk:"status"`
+	ChartVersion   types.String   `tfsdk:"chart_version"`
+	AppVersion     types.String   `tfsdk:"app_version"`
+	ManifestSHA256 types.String   `tfsdk:"manifest_sha256"`
+	Timeouts       timeouts.Value `tfsdk:"timeouts"`
+}
+
+type appChartModel struct {
+	Catalog types.String `tfsdk:"catalog"`
+	Version types.String `tfsdk:"version"`
+	Path    types.String `tfsdk:"path"`
+}
+
+func (r *appResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_app"
+}
+
+func (r *appResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
+	replace := []planmodifier.String{stringplanmodifier.RequiresReplace()}
+	label := []validator.String{stringvalidator.RegexMatches(clusterNamePattern, "must be a DNS-1123 label")}
+	computedString := func(description string) schema.StringAttribute {
+		return schema.StringAttribute{Computed: true, MarkdownDescription: description}
+	}
+	resp.Schema = schema.Schema{
+		MarkdownDescription: "An application: a Helm release (Helm v4) in a platform cluster, reached through the cluster's " +
+			"kubeconfig in Vault. Charts come from the platform's catalog of standardized charts or from a local " +
+			"directory or archive. Values are checked against the chart's `values.schema.json` at plan. Releases are " +
+			"stored as Helm stores them, so a release made by the helm CLI or the helm provider is imported by " +
+			"`cluster/namespace/name`.",
+		Attributes: map[string]schema.Attribute{
+			"id": schema.StringAttribute{
+				Computed:            true,
+				MarkdownDescription: "`cluster/namespace/name`.",
+				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+			},
+			"cluster": schema.StringAttribute{
+				Required:            true,
+				MarkdownDescription: "Name of the platform cluster (`idp_cluster.<x>.name`).",
+				Validators:          label,
+				PlanModifiers:       replace,
+			},
+			"namespace": schema.StringAttribute{
+				Required:            true,
+				MarkdownDescription: "Namespace of the release; created when missing.",
+				Validators:          label,
+				PlanModifiers:       replace,
+			},
+			"name": schema.StringAttribute{
+				Required:            true,
+				MarkdownDescription: "Release name.",
+				Validators:          append(label, stringvalidator.LengthAtMost(53)),
+				PlanModifiers:       replace,
+			},
+			"chart": schema.SingleNestedAttribute{
+				Required:            true,
+				MarkdownDescription: "The chart: `catalog` (optionally with `version`) or `path`.",
+				Attributes: map[string]schema.Attribute{
+					"catalog": schema.StringAttribute{
+						Optional:            true,
+						MarkdownDescription: fmt.Sprintf("Name of a standardized chart of the platform's catalog: %s.", strings.Join(catalog.Names(), ", ")),
+					},
+					"version": schema.StringAttribute{
+						Optional:            true,
+						MarkdownDescription: "Version of the catalog chart; the shipped one when empty.",
+					},
+					"path": schema.StringAttribute{
+						Optional:            true,
+						MarkdownDescription: "Path of a local chart directory or `.tgz` archive.",
+					},
+				},
+			},
+			"values": schema.StringAttribute{
+				Optional:            true,
+				MarkdownDescription: "Values as YAML (e.g. `yamlencode({...})`), checked against the chart's schema at plan.",
+			},
+			"wait": schema.BoolAttribute{
+				Optional:            true,
+				Computed:            true,
+				Default:             booldefault.StaticBool(true),
+				MarkdownDescription: "Wait until every object of the release is ready (kstatus). Default `true`.",
+			},
+			"atomic": schema.BoolAttribute{
+				Optional:            true,
+				Computed:            true,
+				Default:             booldefault.StaticBool(false),
+				MarkdownDescription: "Roll a failed upgrade back to the last good revision. Default `false`.",
+			},
+			"max_history": schema.Int64Attribute{
+				Optional:            true,
+				Computed:            true,
+				Default:             int64default.StaticInt64(10),
+				MarkdownDescription: "Revisions of history kept. Default `10`.",
+			},
+			"revision": schema.Int64Attribute{
+				Computed:            true,
+				MarkdownDescription: "Revision of the release.",
+			},
+			"status":          computedString("Status of the release, e.g. `deployed`."),
+			"chart_version":   computedString("Version of the chart released."),
+			"app_version":     computedString("App version of the chart released."),
+			"manifest_sha256": computedString("SHA-256 of the rendered manifest."),
+			"timeouts":        timeouts.Attributes(ctx, timeouts.Opts{Create: true, Update: true, Delete: true}),
+		},
+	}
+}
+
+func (r *appResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
+	r.backends = backendsFrom(req.ProviderData, &resp.Diagnostics)
+}
+
+func (r *appResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
+	var config appModel
+	resp.Diagnostics.Append(req.Config.Get(ctx, &config)...)
+	if resp.Diagnostics.HasError() || config.Chart == nil {
+		return
+	}
+	c := config.Chart
+	switch {
+	case c.Catalog.IsUnknown() || c.Path.IsUnknown():
+	case c.Catalog.IsNull() == c.Path.IsNull():
+		resp.Diagnostics.AddAttributeError(path.Root("chart"), "Invalid chart", "Set exactly one of chart.catalog and chart.path.")
+	case !c.Path.IsNull() && !c.Version.IsNull():
+		resp.Diagnostics.AddAttributeError(path.Root("chart").AtName("version"), "Invalid chart",
+			"chart.version selects a catalog chart's version; a local chart's version is in its Chart.yaml.")
+	}
+}
+
+// ModifyPlan loads the chart and checks the values against its schema, so that bad values fail the plan
+// on the values attribute instead of the apply.
+func (r *appResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	if req.Plan.Raw.IsNull() {
+		return
+	}
+	var plan appModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	if resp.Diagnostics.HasError() || plan.Chart == nil || plan.Values.IsUnknown() ||
+		plan.Chart.Catalog.IsUnknown() || plan.Chart.Path.IsUnknown() || plan.Chart.Version.IsUnknown() {
+		return
+	}
+	ch, values, diags := loadChartAndValues(plan)
+	if resp.Diagnostics.Append(diags...); diags.HasError() {
+		return
+	}
+	if err := helm.ValidateValues(ch, values); err != nil {
+		resp.Diagnostics.AddAttributeError(path.Root("values"), "Values do not match the chart's schema", err.Error())
+	}
+}
+
+// loadChartAndValues resolves the chart of model and parses its values.
+func loadChartAndValues(model appModel) (*chart.Chart, map[string]any, diag.Diagnostics) {
+	var diags diag.Diagnostics
+	var (
+		ch  *chart.Chart
+		err error
+	)
+	if !model.Chart.Catalog.IsNull() {
+		ch, err = catalog.Load(model.Chart.Catalog.ValueString(), model.Chart.Version.ValueString())
+	} else {
+		ch, err = loader.Load(model.Chart.Path.ValueString())
+	}
+	if err != nil {
+		diags.AddAttributeError(path.Root("chart"), "Cannot load the chart", err.Error())
+		return nil, nil, diags
+	}
+	values := map[string]any{}
+	if raw := model.Values.ValueString(); raw != "" {
+		if err := yaml.Unmarshal([]byte(raw), &values); err != nil {
+			diags.AddAttributeError(path.Root("values"), "Values are not YAML", err.Error())
+			return nil, nil, diags
+		}
+	}
+	return ch, values, diags
+}
+
+// engineFor builds a Helm engine for a platform cluster from its kubeconfig in Vault.
+func (r *appResource) engineFor(ctx context.Context, cluster string) (*helm.Engine, diag.Diagnostics) {
+	var diags diag.Diagnostics
+	store, d := r.backends.Vault(ctx)
+	if diags.Append(d...); diags.HasError() {
+		return nil, diags
+	}
+	stored, err := store.GetKubeconfig(ctx, cluster)
+	if errors.Is(err, vault.ErrNotFound) {
+		diags.AddAttributeError(path.Root("cluster"), "Unknown cluster",
+			fmt.Sprintf("Vault holds no kubeconfig for cluster %q; create or import the idp_cluster first.", cluster))
+		return nil, diags
+	}
+	if err != nil {
+		diags.AddError("Cannot read the cluster's kubeconfig from Vault", err.Error())
+		return nil, diags
+	}
+	engine, err := helm.NewEngine([]byte(stored.Kubeconfig))
+	if err != nil {
+		diags.AddError("Cannot use the cluster's kubeconfig", err.Error())
+		return nil, diags
+	}
+	return engine, diags
+}
+
+func (r *appResource) spec(plan appModel, ch *chart.Chart, values map[string]any, timeout time.Duration) helm.Spec {
+	return helm.Spec{
+		Namespace:  plan.Namespace.ValueString(),
+		Name:       plan.Name.ValueString(),
+		Chart:      ch,
+		Values:     values,
+		Wait:       plan.Wait.ValueBool(),
+		Atomic:     plan.Atomic.ValueBool(),
+		Timeout:    timeout,
+		MaxHistory: int(plan.MaxHistory.ValueInt64()),
+	}
+}
+
+func (r *appResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	var plan appModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	timeout, diags := plan.Timeouts.Create(ctx, 10*time.Minute)
+	if resp.Diagnostics.Append(diags...); diags.HasError() {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout+time.Minute)
+	defer cancel()
+	ch, values, diags := loadChartAndValues(plan)
+	if resp.Diagnostics.Append(diags...); diags.HasError() {
+		return
+	}
+	engine, diags := r.engineFor(ctx, plan.Cluster.ValueString())
+	if resp.Diagnostics.Append(diags...); diags.HasError() {
+		return
+	}
+	namespace, name := plan.Namespace.ValueString(), plan.Name.ValueString()
+	existing, err := engine.Get(ctx, namespace, name)
+	switch {
+	case errors.Is(err, helm.ErrReleaseNotFound):
+	case err != nil:
+		resp.Diagnostics.AddError("Cannot check for an existing release", err.Error())
+		return
+	case existing.Pending() || existing.Status == "failed":
+		// An apply interrupted during install, or an install that failed, left the name taken: clear it.
+		tflog.Warn(ctx, "removing a release left by an interrupted or failed install", map[string]any{"release": namespace + "/" + name, "status": existing.Status})
+		if err := engine.Uninstall(ctx, namespace, name, timeout); err != nil {
+			resp.Diagnostics.AddError("Cannot clear the earlier failed release", err.Error())
+			return
+		}
+	default:
+		resp.Diagnostics.AddAttributeError(path.Root("name"), "Release already exists",
+			fmt.Sprintf("Release %s/%s (%s, revision %d) already exists in cluster %q. To manage it here, import it: terraform import <address> %s.",
+				namespace, name, existing.Status, existing.Revision, plan.Cluster.ValueString(), appID(plan)))
+		return
+	}
+	tflog.Info(ctx, "installing release", map[string]any{"release": namespace + "/" + name, "chart": ch.Metadata.Name, "version": ch.Metadata.Version, "wait": plan.Wait.ValueBool()})
+	rel, err := engine.Install(ctx, r.spec(plan, ch, values, timeout))
+	if err != nil {
+		resp.Diagnostics.AddError("Cannot install the release", err.Error()+"\n\nThe failed release was removed; the next apply installs it again.")
+		return
+	}
+	plan.ID = types.StringValue(appID(plan))
+	setReleaseAttributes(&plan, rel)
+	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+}
+
+func appID(m appModel) string {
+	return m.Cluster.ValueString() + "/" + m.Namespace.ValueString() + "/" + m.Name.ValueString()
+}
+
+func setReleaseAttributes(m *appModel, rel helm.Release) {
+	sum := sha256.Sum256([]byte(rel.Manifest))
+	m.Revision = types.Int64Value(int64(rel.Revision))
+	m.Status = types.StringValue(rel.Status)
+	m.ChartVersion = types.StringValue(rel.ChartVersion)
+	m.AppVersion = types.StringValue(rel.AppVersion)
+	m.ManifestSHA256 = types.StringValue(hex.EncodeToString(sum[:]))
+}
+
+func (r *appResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
+	var state appModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	engine, diags := r.engineFor(ctx, state.Cluster.ValueString())
+	if resp.Diagnostics.Append(diags...); diags.HasError() {
+		return
+	}
+	rel, err := engine.Get(ctx, state.Namespace.ValueString(), state.Name.ValueString())
+	if errors.Is(err, helm.ErrReleaseNotFound) {
+		resp.State.RemoveResource(ctx)
+		return
+	}
+	if err != nil {
+		resp.Diagnostics.AddError("Cannot read the release", err.Error())
+		return
+	}
+	if state.Chart == nil { // imported
+		state.Chart = importedChart(rel)
+		if len(rel.Values) > 0 {
+			raw, err := yaml.Marshal(rel.Values)
+			if err != nil {
+				resp.Diagnostics.AddError("Cannot encode the release's values", err.Error())
+				return
+			}
+			state.Values = types.StringValue(string(raw))
+		}
+	}
+	state.ID = types.StringValue(appID(state))
+	setReleaseAttributes(&state, rel)
+	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+}
+
+// importedChart names the chart of an imported release: a catalog chart when the catalog ships one of
+// that name, otherwise a path the configuration must set.
+func importedChart(rel helm.Release) *appChartModel {
+	for _, name := range catalog.Names() {
+		if name == rel.ChartName {
+			return &appChartModel{Catalog: types.StringValue(name), Version: types.StringValue(rel.ChartVersion), Path: types.StringNull()}
+		}
+	}
+	return &appChartModel{Catalog: types.StringNull(), Version: types.StringNull(), Path: types.StringValue(rel.ChartName)}
+}
+
+func (r *appResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	var plan appModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	timeout, diags := plan.Timeouts.Update(ctx, 10*time.Minute)
+	if resp.Diagnostics.Append(diags...); diags.HasError() {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout+time.Minute)
+	defer cancel()
+	ch, values, diags := loadChartAndValues(plan)
+	if resp.Diagnostics.Append(diags...); diags.HasError() {
+		return
+	}
+	engine, diags := r.engineFor(ctx, plan.Cluster.ValueString())
+	if resp.Diagnostics.Append(diags...); diags.HasError() {
+		return
+	}
+	tflog.Info(ctx, "upgrading release", map[string]any{"release": appID(plan), "chart": ch.Metadata.Name, "version": ch.Metadata.Version})
+	rel, err := engine.Upgrade(ctx, r.spec(plan, ch, values, timeout))
+	if err != nil {
+		detail := err.Error()
+		if plan.Atomic.ValueBool() {
+			detail += "\n\natomic is set: the release was rolled back to its last good revision."
+		}
+		resp.Diagnostics.AddError("Cannot upgrade the release", detail)
+		return
+	}
+	setReleaseAttributes(&plan, rel)
+	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+}
+
+func (r *appResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
+	var state appModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	timeout, diags := state.Timeouts.Delete(ctx, 10*time.Minute)
+	if resp.Diagnostics.Append(diags...); diags.HasError() {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout+time.Minute)
+	defer cancel()
+	engine, diags := r.engineFor(ctx, state.Cluster.ValueString())
+	if resp.Diagnostics.Append(diags...); diags.HasError() {
+		return
+	}
+	if err := engine.Uninstall(ctx, state.Namespace.ValueString(), state.Name.ValueString(), timeout); err != nil {
+		resp.Diagnostics.AddError("Cannot uninstall the release", err.Error())
+	}
+}
+
+func (r *appResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
+	parts := strings.Split(req.ID, "/")
+	if len(parts) != 3 || !clusterNamePattern.MatchString(parts[0]) || !clusterNamePattern.MatchString(parts[1]) || parts[2] == "" {
+		resp.Diagnostics.AddError("Invalid import ID", fmt.Sprintf("%q is not cluster/namespace/name.", req.ID))
+		return
+	}
+	for attr, value := range map[string]any{"id": req.ID, "cluster": parts[0], "namespace": parts[1], "name": parts[2], "wait": true, "atomic": false, "max_history": int64(10)} {
+		resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root(attr), value)...)
+	}
+}

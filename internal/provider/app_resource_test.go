@@ -1,0 +1,198 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"regexp"
+	"testing"
+
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
+	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/idp-platform/terraform-provider-idp/internal/sandbox"
+)
+
+// workloadClient reaches the sandbox's workload cluster as its administrator.
+func workloadClient(t *testing.T) kubernetes.Interface {
+	t.Helper()
+	config, err := clientcmd.BuildConfigFromFlags("", os.Getenv(sandbox.EnvWorkloadKubeconfig))
+	if err != nil {
+		t.Fatal(err)
+	}
+	clientset, err := kubernetes.NewForConfig(config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return clientset
+}
+
+// webServiceConfig registers the workload cluster and releases the catalog's web-service chart on it.
+func webServiceConfig(cluster, namespace string, values string) string {
+	return fmt.Sprintf(`
+provider "idp" {}
+
+resource "idp_cluster" "workload" {
+  name          = %q
+  cloud         = "existing"
+  kubeconfig_wo = file(%q)
+}
+
+resource "idp_app" "api" {
+  cluster   = idp_cluster.workload.name
+  namespace = %q
+  name      = "api"
+  chart     = { catalog = "web-service", version = "1.0.0" }
+  values    = %s
+}
+`, cluster, os.Getenv(sandbox.EnvWorkloadKubeconfig), namespace, values)
+}
+
+// checkAvailable passes when the release's Deployment has want available replicas, which kwok only
+// grants once the scheduler has placed every Pod.
+func checkAvailable(t *testing.T, namespace, name string, want int32) resource.TestCheckFunc {
+	return func(*terraform.State) error {
+		deployment, err := workloadClient(t).AppsV1().Deployments(namespace).Get(context.Background(), name, metav1.GetOptions{})
+		if err != nil {
+			return err
+		}
+		if deployment.Status.AvailableReplicas != want {
+			return fmt.Errorf("deployment %s/%s has %d available replicas, want %d", namespace, name, deployment.Status.AvailableReplicas, want)
+		}
+		return nil
+	}
+}
+
+// checkReleaseGone is the CheckDestroy of an app: no release secrets and no Deployment are left.
+func checkReleaseGone(t *testing.T, namespace, name string) resource.TestCheckFunc {
+	return func(*terraform.State) error {
+		client := workloadClient(t)
+		secrets, err := client.CoreV1().Secrets(namespace).List(context.Background(), metav1.ListOptions{LabelSelector: "owner=helm,name=" + name})
+		if err != nil {
+			return err
+		}
+		if len(secrets.Items) > 0 {
+			return fmt.Errorf("%d release secrets of %s/%s are left", len(secrets.Items), namespace, name)
+		}
+		_, err = client.AppsV1().Deployments(namespace).Get(context.Background(), name, metav1.GetOptions{})
+		if !apierrors.IsNotFound(err) {
+			return fmt.Errorf("deployment %s/%s is left (get: %v)", namespace, name, err)
+		}
+		return nil
+	}
+}
+
+func TestAccAppWebService(t *testing.T) {
+	requireAcc(t)
+	const cluster, namespace = "acc-apps", "payments"
+	values := func(replicas string) string {
+		return fmt.Sprintf(`yamlencode({ image = { repository = "ghcr.io/acme/api", tag = "2.3.1" }, replicas = %s })`, replicas)
+	}
+	address := "idp_app.api"
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviders,
+		TerraformVersionChecks:   writeOnlyCLIs,
+		CheckDestroy:             resource.ComposeTestCheckFunc(checkReleaseGone(t, namespace, "api"), checkClustersGone(t, cluster)),
+		Steps: []resource.TestStep{
+			{
+				Config: webServiceConfig(cluster, namespace, values("2")),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(address, tfjsonpath.New("id"), knownvalue.StringExact(cluster+"/"+namespace+"/api")),
+					statecheck.ExpectKnownValue(address, tfjsonpath.New("revision"), knownvalue.Int64Exact(1)),
+					statecheck.ExpectKnownValue(address, tfjsonpath.New("status"), knownvalue.StringExact("deployed")),
+					statecheck.ExpectKnownValue(address, tfjsonpath.New("chart_version"), knownvalue.StringExact("1.0.0")),
+					statecheck.ExpectKnownValue(address, tfjsonpath.New("manifest_sha256"), knownvalue.StringRegexp(regexp.MustCompile(`^[0-9a-f]{64}$`))),
+					stateHasNoSecrets(),
+				},
+				// wait = true: the apply returned only once the Pods were up.
+				Check: checkAvailable(t, namespace, "api", 2),
+			},
+			{
+				Config: webServiceConfig(cluster, namespace, values("3")),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(address, plancheck.ResourceActionUpdate),
+				}},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(address, tfjsonpath.New("revision"), knownvalue.Int64Exact(2)),
+				},
+				Check: checkAvailable(t, namespace, "api", 3),
+			},
+			{
+				ResourceName:            address,
+				ImportState:             true,
+				ImportStateId:           cluster + "/" + namespace + "/api",
+				ImportStateVerify:       true,
+				ImportStateVerifyIgnore: []string{"values", "timeouts"},
+			},
+			{
+				// Values that break the chart's schema fail the plan, on the values attribute, and change nothing.
+				Config:      webServiceConfig(cluster, namespace, values(`"three"`)),
+				PlanOnly:    true,
+				ExpectError: regexp.MustCompile(`(?s)Values do not match the chart's schema.*replicas`),
+			},
+		},
+	})
+}
+
+func TestAccAppBadInput(t *testing.T) {
+	requireAcc(t)
+	base := `
+provider "idp" {}
+
+resource "idp_app" "api" {
+  cluster   = "acc-none"
+  namespace = "payments"
+  name      = %q
+  %s
+}
+`
+	cases := map[string]struct {
+		reason  string
+		release string
+		body    string
+		want    *regexp.Regexp
+	}{
+		"CatalogAndPath": {
+			reason: "A chart comes from the catalog or a path, not both.",
+			body:   `chart = { catalog = "web-service", path = "./chart" }`,
+			want:   regexp.MustCompile(`Set exactly one of chart.catalog and chart.path`),
+		},
+		"UnknownCatalogChart": {
+			reason: "An unknown catalog chart is named with what the catalog has.",
+			body:   `chart = { catalog = "database" }`,
+			want:   regexp.MustCompile(`(?s)Cannot load the chart.*web-service`),
+		},
+		"MissingImage": {
+			reason: "The catalog chart's schema requires an image.",
+			body:   "chart = { catalog = \"web-service\" }\n  values = yamlencode({ replicas = 2 })",
+			want:   regexp.MustCompile(`(?s)Values do not match the chart's schema.*image`),
+		},
+		"BadReleaseName": {
+			reason:  "Release names are DNS-1123 labels.",
+			release: "API_v2",
+			body:    `chart = { catalog = "web-service" }`,
+			want:    regexp.MustCompile(`must be a DNS-1123 label`),
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			release := tc.release
+			if release == "" {
+				release = "api"
+			}
+			config := fmt.Sprintf(base, release, tc.body)
+			resource.Test(t, resource.TestCase{
+				ProtoV6ProviderFactories: testProviders,
+				Steps:                    []resource.TestStep{{Config: config, PlanOnly: true, ExpectError: tc.want}},
+			})
+		})
+	}
+}
