@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"regexp"
+	"strconv"
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
@@ -195,4 +197,104 @@ resource "idp_app" "api" {
 			})
 		})
 	}
+}
+
+func pickyConfig(t *testing.T, schedulable bool, timeout string) string {
+	t.Helper()
+	chartPath, err := filepath.Abs(filepath.Join("testdata", "charts", "picky"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fmt.Sprintf(`
+provider "idp" {}
+
+resource "idp_cluster" "workload" {
+  name          = "acc-picky"
+  cloud         = "existing"
+  kubeconfig_wo = file(%q)
+}
+
+resource "idp_app" "picky" {
+  cluster   = idp_cluster.workload.name
+  namespace = "picky"
+  name      = "picky"
+  chart     = { path = %q }
+  values    = yamlencode({ schedulable = %t })
+  atomic    = true
+
+  timeouts = {
+    create = %q
+    update = %q
+  }
+}
+`, os.Getenv(sandbox.EnvWorkloadKubeconfig), chartPath, schedulable, timeout, timeout)
+}
+
+// releaseRevision returns the latest revision of a release and its status, from Helm's own storage.
+func releaseRevision(t *testing.T, namespace, name string) (int, string) {
+	t.Helper()
+	secrets, err := workloadClient(t).CoreV1().Secrets(namespace).List(context.Background(), metav1.ListOptions{LabelSelector: "owner=helm,name=" + name})
+	if err != nil {
+		t.Fatal(err)
+	}
+	revision, status := 0, ""
+	for _, secret := range secrets.Items {
+		if v, err := strconv.Atoi(secret.Labels["version"]); err == nil && v > revision {
+			revision, status = v, secret.Labels["status"]
+		}
+	}
+	return revision, status
+}
+
+func TestAccAppWaitTimeoutAndAtomicRollback(t *testing.T) {
+	requireAcc(t)
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviders,
+		TerraformVersionChecks:   writeOnlyCLIs,
+		CheckDestroy:             resource.ComposeTestCheckFunc(checkReleaseGone(t, "picky", "picky"), checkClustersGone(t, "acc-picky")),
+		Steps: []resource.TestStep{
+			{
+				// Pods that can never be scheduled: the wait times out, the error says so, and the failed
+				// install is removed so that the name is free.
+				Config:      pickyConfig(t, false, "10s"),
+				ExpectError: regexp.MustCompile(`(?s)Cannot install the release.*picky`),
+			},
+			{
+				PreConfig: func() {
+					if revision, status := releaseRevision(t, "picky", "picky"); revision != 0 {
+						t.Fatalf("the failed install left revision %d (%s) behind", revision, status)
+					}
+				},
+				Config: pickyConfig(t, true, "2m"),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue("idp_app.picky", tfjsonpath.New("revision"), knownvalue.Int64Exact(1)),
+				},
+				Check: checkAvailable(t, "picky", "picky", 1),
+			},
+			{
+				// An upgrade that never becomes ready is rolled back (atomic), and state still says revision 1.
+				Config:      pickyConfig(t, false, "10s"),
+				ExpectError: regexp.MustCompile(`(?s)Cannot upgrade the release.*rolled back`),
+			},
+			{
+				PreConfig: func() {
+					revision, status := releaseRevision(t, "picky", "picky")
+					if revision != 3 || status != "deployed" {
+						t.Fatalf("after the atomic rollback the latest revision is %d (%s), want 3 (deployed)", revision, status)
+					}
+				},
+				// Back to the good configuration: the rollback already restored it, so nothing is upgraded and
+				// the refreshed state shows the rollback's revision.
+				Config: pickyConfig(t, true, "2m"),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction("idp_app.picky", plancheck.ResourceActionNoop),
+				}},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue("idp_app.picky", tfjsonpath.New("revision"), knownvalue.Int64Exact(3)),
+					statecheck.ExpectKnownValue("idp_app.picky", tfjsonpath.New("status"), knownvalue.StringExact("deployed")),
+				},
+				Check: checkAvailable(t, "picky", "picky", 1),
+			},
+		},
+	})
 }

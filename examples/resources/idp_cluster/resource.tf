@@ -6,7 +6,7 @@ resource "idp_cluster" "legacy" {
   kubeconfig_wo         = file("${path.module}/legacy-prod.kubeconfig")
   kubeconfig_wo_version = 1 # bump to store a rotated kubeconfig
 
-  timeouts {
+  timeouts = {
     create = "5m"
   }
 }
