@@ -130,7 +130,8 @@ func (e *Engine) Upgrade(ctx context.Context, spec Spec) (Release, error) {
 	upgrade.RollbackOnFailure = spec.Atomic
 	upgrade.CleanupOnFail = spec.Atomic
 	upgrade.MaxHistory = spec.MaxHistory
-	upgrade.ResetValues = true // the configuration states all values; nothing is inherited
+	upgrade.ResetValues = true    // the configuration states all values; nothing is inherited
+	upgrade.ForceConflicts = true // the release owns its fields: an out-of-band edit (kubectl scale) is drift to undo
 	rel, err := upgrade.RunWithContext(ctx, spec.Name, spec.Chart, spec.Values)
 	if err != nil {
 		return Release{}, fmt.Errorf("cannot upgrade release %s/%s: %w", spec.Namespace, spec.Name, err)

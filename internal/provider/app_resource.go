@@ -11,12 +11,14 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/booldefault"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/int64default"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/listdefault"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
@@ -61,6 +63,7 @@ type appModel struct {
 	ChartVersion   types.String   `tfsdk:"chart_version"`
 	AppVersion     types.String   `tfsdk:"app_version"`
 	ManifestSHA256 types.String   `tfsdk:"manifest_sha256"`
+	Drift          types.List     `tfsdk:"drift"`
 	Timeouts       timeouts.Value `tfsdk:"timeouts"`
 }
 
@@ -158,7 +161,15 @@ func (r *appResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp
 			"chart_version":   computedString("Version of the chart released."),
 			"app_version":     computedString("App version of the chart released."),
 			"manifest_sha256": computedString("SHA-256 of the rendered manifest."),
-			"timeouts":        timeouts.Attributes(ctx, timeouts.Opts{Create: true, Update: true, Delete: true}),
+			"drift": schema.ListAttribute{
+				Computed:    true,
+				ElementType: types.StringType,
+				Default:     listdefault.StaticValue(types.ListValueMust(types.StringType, []attr.Value{})),
+				MarkdownDescription: "Differences between the release's manifest and the live objects found at the last refresh: " +
+					"objects that are gone and fields the chart sets that were changed out of band. Always planned empty, " +
+					"so drift shows in the plan as an update, which re-applies the release and restores the objects.",
+			},
+			"timeouts": timeouts.Attributes(ctx, timeouts.Opts{Create: true, Update: true, Delete: true}),
 		},
 	}
 }
@@ -331,6 +342,7 @@ func setReleaseAttributes(m *appModel, rel helm.Release) {
 	m.ChartVersion = types.StringValue(rel.ChartVersion)
 	m.AppVersion = types.StringValue(rel.AppVersion)
 	m.ManifestSHA256 = types.StringValue(hex.EncodeToString(sum[:]))
+	m.Drift = types.ListValueMust(types.StringType, []attr.Value{})
 }
 
 func (r *appResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
@@ -365,6 +377,20 @@ func (r *appResource) Read(ctx context.Context, req resource.ReadRequest, resp *
 	}
 	state.ID = types.StringValue(appID(state))
 	setReleaseAttributes(&state, rel)
+	if rel.Status == "deployed" {
+		drift, err := engine.Drift(ctx, rel)
+		if err != nil {
+			resp.Diagnostics.AddWarning("Cannot check the release for drift", err.Error())
+		}
+		if len(drift) > 0 {
+			tflog.Info(ctx, "the release's objects drifted", map[string]any{"release": appID(state), "drift": drift})
+			values := make([]attr.Value, len(drift))
+			for i, d := range drift {
+				values[i] = types.StringValue(d)
+			}
+			state.Drift = types.ListValueMust(types.StringType, values)
+		}
+	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
 }
 

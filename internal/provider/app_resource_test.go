@@ -73,6 +73,34 @@ func checkAvailable(t *testing.T, namespace, name string, want int32) resource.T
 	}
 }
 
+// scale changes a Deployment's replicas the way `kubectl scale` does, through the scale subresource.
+func scale(t *testing.T, namespace, name string, replicas int32) {
+	t.Helper()
+	deployments := workloadClient(t).AppsV1().Deployments(namespace)
+	current, err := deployments.GetScale(context.Background(), name, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	current.Spec.Replicas = replicas
+	if _, err := deployments.UpdateScale(context.Background(), name, current, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// checkReplicas passes when the Deployment asks for want replicas.
+func checkReplicas(t *testing.T, namespace, name string, want int32) resource.TestCheckFunc {
+	return func(*terraform.State) error {
+		deployment, err := workloadClient(t).AppsV1().Deployments(namespace).Get(context.Background(), name, metav1.GetOptions{})
+		if err != nil {
+			return err
+		}
+		if got := *deployment.Spec.Replicas; got != want {
+			return fmt.Errorf("deployment %s/%s has spec.replicas %d, want %d", namespace, name, got, want)
+		}
+		return nil
+	}
+}
+
 // checkReleaseGone is the CheckDestroy of an app: no release secrets and no Deployment are left.
 func checkReleaseGone(t *testing.T, namespace, name string) resource.TestCheckFunc {
 	return func(*terraform.State) error {
@@ -126,6 +154,36 @@ func TestAccAppWebService(t *testing.T) {
 					statecheck.ExpectKnownValue(address, tfjsonpath.New("revision"), knownvalue.Int64Exact(2)),
 				},
 				Check: checkAvailable(t, namespace, "api", 3),
+			},
+			{
+				// Drift: the Deployment scaled out of band shows in the plan, and the apply restores it.
+				PreConfig: func() {
+					scale(t, namespace, "api", 5)
+				},
+				Config: webServiceConfig(cluster, namespace, values("3")),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(address, plancheck.ResourceActionUpdate),
+				}},
+				Check: checkReplicas(t, namespace, "api", 3),
+			},
+			{
+				// Drift: a deleted object is put back.
+				PreConfig: func() {
+					if err := workloadClient(t).CoreV1().Services(namespace).Delete(context.Background(), "api", metav1.DeleteOptions{}); err != nil {
+						t.Fatal(err)
+					}
+				},
+				Config: webServiceConfig(cluster, namespace, values("3")),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(address, plancheck.ResourceActionUpdate),
+				}},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(address, tfjsonpath.New("drift"), knownvalue.ListExact([]knownvalue.Check{})),
+				},
+				Check: func(*terraform.State) error {
+					_, err := workloadClient(t).CoreV1().Services(namespace).Get(context.Background(), "api", metav1.GetOptions{})
+					return err
+				},
 			},
 			{
 				ResourceName:            address,

@@ -1,0 +1,181 @@
+package helm
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"reflect"
+	"sort"
+	"strings"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	"k8s.io/client-go/dynamic"
+)
+
+// Drift compares the live objects of a release with its manifest and describes each difference: an
+// object that is gone, or a field the manifest sets that now has another value. Fields the manifest
+// does not set (defaults, status, other controllers' fields) are not drift.
+func (e *Engine) Drift(ctx context.Context, rel Release) ([]string, error) {
+	objects, err := manifestObjects(rel.Manifest)
+	if err != nil {
+		return nil, fmt.Errorf("cannot parse the manifest of release %s/%s: %w", rel.Namespace, rel.Name, err)
+	}
+	client, err := dynamic.NewForConfig(e.restConfig)
+	if err != nil {
+		return nil, fmt.Errorf("cannot build a client for the cluster: %w", err)
+	}
+	getter := &restClientGetter{engine: e, namespace: rel.Namespace}
+	mapper, err := getter.ToRESTMapper()
+	if err != nil {
+		return nil, err
+	}
+	var drift []string
+	for _, desired := range objects {
+		gvk := desired.GroupVersionKind()
+		mapping, err := mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
+		if err != nil {
+			return nil, fmt.Errorf("cannot map %s of release %s/%s: %w", gvk, rel.Namespace, rel.Name, err)
+		}
+		namespace := ""
+		if mapping.Scope.Name() == meta.RESTScopeNameNamespace {
+			namespace = desired.GetNamespace()
+			if namespace == "" {
+				namespace = rel.Namespace
+			}
+		}
+		id := objectID(gvk.Kind, namespace, desired.GetName())
+		live, err := client.Resource(mapping.Resource).Namespace(namespace).Get(ctx, desired.GetName(), metav1.GetOptions{})
+		if apierrors.IsNotFound(err) {
+			drift = append(drift, id+" is missing")
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("cannot read %s: %w", id, err)
+		}
+		for _, field := range fieldDrift(comparable(desired.Object), comparable(live.Object), "") {
+			drift = append(drift, id+": "+field)
+		}
+	}
+	sort.Strings(drift)
+	return drift, nil
+}
+
+func objectID(kind, namespace, name string) string {
+	if namespace == "" {
+		return kind + " " + name
+	}
+	return kind + " " + namespace + "/" + name
+}
+
+// manifestObjects splits a release manifest into its objects.
+func manifestObjects(manifest string) ([]*unstructured.Unstructured, error) {
+	decoder := utilyaml.NewYAMLOrJSONDecoder(strings.NewReader(manifest), 4096)
+	var objects []*unstructured.Unstructured
+	for {
+		var raw map[string]any
+		if err := decoder.Decode(&raw); err != nil {
+			if errors.Is(err, io.EOF) {
+				return objects, nil
+			}
+			return nil, err
+		}
+		if len(raw) == 0 {
+			continue
+		}
+		objects = append(objects, &unstructured.Unstructured{Object: raw})
+	}
+}
+
+// comparable keeps what a release sets and drift is about: everything but status and the metadata
+// the server owns, with numbers in one representation.
+func comparable(object map[string]any) any {
+	trimmed := map[string]any{}
+	for key, value := range object {
+		switch key {
+		case "status":
+		case "metadata":
+			metadata, _ := value.(map[string]any)
+			trimmed[key] = map[string]any{"labels": metadata["labels"], "annotations": metadata["annotations"]}
+		default:
+			trimmed[key] = value
+		}
+	}
+	raw, err := json.Marshal(trimmed)
+	if err != nil {
+		return trimmed
+	}
+	var normalized any
+	decoder := json.NewDecoder(bytes.NewReader(raw))
+	decoder.UseNumber()
+	if err := decoder.Decode(&normalized); err != nil {
+		return trimmed
+	}
+	return normalized
+}
+
+// fieldDrift lists the fields of desired whose value differs in live. desired's absent or null fields
+// are not compared.
+func fieldDrift(desired, live any, at string) []string {
+	switch d := desired.(type) {
+	case nil:
+		return nil
+	case map[string]any:
+		l, ok := live.(map[string]any)
+		if !ok {
+			return []string{fmt.Sprintf("%s is %s, the release has an object", orRoot(at), describe(live))}
+		}
+		keys := make([]string, 0, len(d))
+		for key := range d {
+			keys = append(keys, key)
+		}
+		sort.Strings(keys)
+		var out []string
+		for _, key := range keys {
+			out = append(out, fieldDrift(d[key], l[key], at+"."+key)...)
+		}
+		return out
+	case []any:
+		l, ok := live.([]any)
+		if !ok || len(l) != len(d) {
+			return []string{fmt.Sprintf("%s has %s, the release has %d items", orRoot(at), describe(live), len(d))}
+		}
+		var out []string
+		for i := range d {
+			out = append(out, fieldDrift(d[i], l[i], fmt.Sprintf("%s[%d]", at, i))...)
+		}
+		return out
+	default:
+		if !reflect.DeepEqual(desired, live) {
+			return []string{fmt.Sprintf("%s is %s, the release has %s", orRoot(at), describe(live), describe(desired))}
+		}
+		return nil
+	}
+}
+
+func orRoot(at string) string {
+	if at == "" {
+		return "the object"
+	}
+	return strings.TrimPrefix(at, ".")
+}
+
+func describe(value any) string {
+	switch v := value.(type) {
+	case nil:
+		return "unset"
+	case []any:
+		return fmt.Sprintf("%d items", len(v))
+	case map[string]any:
+		return "an object"
+	default:
+		raw, _ := json.Marshal(v)
+		return string(raw)
+	}
+}
