@@ -6,5 +6,5 @@ import "embed"
 
 // FS holds one directory per chart.
 //
-//go:embed all:web-service
+//go:embed all:web-service all:worker all:cronjob
 var FS embed.FS

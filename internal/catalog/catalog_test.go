@@ -15,18 +15,42 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
 
-func TestWebServiceRender(t *testing.T) {
+func TestRender(t *testing.T) {
 	image := map[string]any{"repository": "ghcr.io/acme/api", "tag": "2.3.1"}
 	cases := map[string]struct {
 		reason string
+		chart  string
 		values map[string]any
 	}{
-		"minimal": {
+		"web-service-minimal": {
 			reason: "Only the image: a Deployment, a Service and a PodDisruptionBudget with restricted security defaults.",
+			chart:  "web-service",
 			values: map[string]any{"image": image},
 		},
-		"everything": {
+		"worker-minimal": {
+			reason: "Only the image: a Deployment and no Service.",
+			chart:  "worker",
+			values: map[string]any{"image": image},
+		},
+		"worker-everything": {
+			reason: "Arguments, environment, autoscaling and a disruption budget.",
+			chart:  "worker",
+			values: map[string]any{
+				"image":               image,
+				"args":                []any{"--queue", "payments"},
+				"env":                 map[string]any{"LOG_LEVEL": "debug"},
+				"autoscaling":         map[string]any{"enabled": true},
+				"podDisruptionBudget": map[string]any{"enabled": true},
+			},
+		},
+		"cronjob-minimal": {
+			reason: "Image and schedule: a CronJob that never overlaps and keeps bounded history.",
+			chart:  "cronjob",
+			values: map[string]any{"image": image, "schedule": "*/15 * * * *"},
+		},
+		"web-service-everything": {
 			reason: "Every toggle on: Ingress, HorizontalPodAutoscaler (which owns replicas) and ServiceMonitor.",
+			chart:  "web-service",
 			values: map[string]any{
 				"image":          image,
 				"env":            map[string]any{"LOG_LEVEL": "debug"},
@@ -38,7 +62,7 @@ func TestWebServiceRender(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			ch, err := Load("web-service", "1.0.0")
+			ch, err := Load(tc.chart, "1.0.0")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -47,7 +71,7 @@ func TestWebServiceRender(t *testing.T) {
 				t.Fatalf("%s\nRender: %v", tc.reason, err)
 			}
 			got := joinManifests(rendered)
-			golden := filepath.Join("testdata", "web-service-"+name+".golden.yaml")
+			golden := filepath.Join("testdata", name+".golden.yaml")
 			if *update {
 				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
 					t.Fatal(err)
@@ -64,35 +88,57 @@ func TestWebServiceRender(t *testing.T) {
 	}
 }
 
-func TestWebServiceSchema(t *testing.T) {
+func TestSchemas(t *testing.T) {
 	cases := map[string]struct {
 		reason  string
+		chart   string
 		values  map[string]any
 		wantErr string
 	}{
+		"CronJobWithoutSchedule": {
+			reason:  "A CronJob needs a schedule.",
+			chart:   "cronjob",
+			values:  map[string]any{"image": map[string]any{"repository": "r", "tag": "t"}},
+			wantErr: "schedule",
+		},
+		"CronJobBadSchedule": {
+			reason:  "A schedule is five fields or a macro.",
+			chart:   "cronjob",
+			values:  map[string]any{"image": map[string]any{"repository": "r", "tag": "t"}, "schedule": "every day"},
+			wantErr: "/schedule",
+		},
+		"WorkerArgsNotStrings": {
+			reason:  "Arguments are strings.",
+			chart:   "worker",
+			values:  map[string]any{"image": map[string]any{"repository": "r", "tag": "t"}, "args": []any{1}},
+			wantErr: "/args/0",
+		},
 		"MissingImage": {
 			reason:  "The image has no default: a release without one is refused.",
+			chart:   "web-service",
 			values:  map[string]any{},
 			wantErr: "image",
 		},
 		"UnknownKey": {
 			reason:  "A misspelt key is an error, not silently ignored.",
+			chart:   "web-service",
 			values:  map[string]any{"image": map[string]any{"repository": "r", "tag": "t"}, "replica": 3},
 			wantErr: "replica",
 		},
 		"WrongType": {
 			reason:  "Types are checked, with the failing path.",
+			chart:   "web-service",
 			values:  map[string]any{"image": map[string]any{"repository": "r", "tag": "t"}, "replicas": "three"},
 			wantErr: "/replicas",
 		},
 	}
-	ch, err := Load("web-service", "")
-	if err != nil {
-		t.Fatal(err)
-	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			err := helm.ValidateValues(ch, tc.values)
+			ch, err := Load(tc.chart, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = helm.ValidateValues(ch, tc.values)
 			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 				t.Errorf("%s\nValidateValues: want an error mentioning %q, got %v", tc.reason, tc.wantErr, err)
 			}
