@@ -59,7 +59,9 @@ func (e *Engine) Drift(ctx context.Context, rel Release) ([]string, error) {
 		if err != nil {
 			return nil, fmt.Errorf("cannot read %s: %w", id, err)
 		}
-		for _, field := range fieldDrift(comparable(desired.Object), comparable(live.Object), "") {
+		// A Secret's values never appear in a drift report, which ends up in plan and state.
+		redact := gvk.Group == "" && gvk.Kind == "Secret"
+		for _, field := range fieldDrift(comparable(desired.Object), comparable(live.Object), "", redact) {
 			drift = append(drift, id+": "+field)
 		}
 	}
@@ -121,8 +123,8 @@ func comparable(object map[string]any) any {
 }
 
 // fieldDrift lists the fields of desired whose value differs in live. desired's absent or null fields
-// are not compared.
-func fieldDrift(desired, live any, at string) []string {
+// are not compared. With redact, the report names the fields but not their values.
+func fieldDrift(desired, live any, at string, redact bool) []string {
 	switch d := desired.(type) {
 	case nil:
 		return nil
@@ -138,7 +140,7 @@ func fieldDrift(desired, live any, at string) []string {
 		sort.Strings(keys)
 		var out []string
 		for _, key := range keys {
-			out = append(out, fieldDrift(d[key], l[key], at+"."+key)...)
+			out = append(out, fieldDrift(d[key], l[key], at+"."+key, redact)...)
 		}
 		return out
 	case []any:
@@ -148,11 +150,14 @@ func fieldDrift(desired, live any, at string) []string {
 		}
 		var out []string
 		for i := range d {
-			out = append(out, fieldDrift(d[i], l[i], fmt.Sprintf("%s[%d]", at, i))...)
+			out = append(out, fieldDrift(d[i], l[i], fmt.Sprintf("%s[%d]", at, i), redact)...)
 		}
 		return out
 	default:
 		if !reflect.DeepEqual(desired, live) {
+			if redact {
+				return []string{orRoot(at) + " differs from the release"}
+			}
 			return []string{fmt.Sprintf("%s is %s, the release has %s", orRoot(at), describe(live), describe(desired))}
 		}
 		return nil

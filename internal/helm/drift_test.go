@@ -32,8 +32,16 @@ func TestFieldDrift(t *testing.T) {
 		reason  string
 		desired map[string]any
 		live    map[string]any
+		redact  bool
 		want    []string
 	}{
+		"SecretRedacted": {
+			reason:  "A Secret's drift names the key, never the values.",
+			desired: map[string]any{"kind": "Secret", "data": map[string]any{"password": "b2xk"}},
+			live:    map[string]any{"kind": "Secret", "data": map[string]any{"password": "bmV3"}},
+			redact:  true,
+			want:    []string{"data.password differs from the release"},
+		},
 		"InSync": {
 			reason:  "Defaults, status and server-owned metadata are not drift; YAML floats equal API integers.",
 			desired: deployment(float64(3), "api:1"),
@@ -64,7 +72,7 @@ func TestFieldDrift(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			got := fieldDrift(comparable(tc.desired), comparable(tc.live), "")
+			got := fieldDrift(comparable(tc.desired), comparable(tc.live), "", tc.redact)
 			if diff := cmp.Diff(tc.want, got); diff != "" {
 				t.Errorf("%s\nfieldDrift: -want, +got:\n%s", tc.reason, diff)
 			}

@@ -55,6 +55,8 @@ type appModel struct {
 	Name           types.String   `tfsdk:"name"`
 	Chart          *appChartModel `tfsdk:"chart"`
 	Values         types.String   `tfsdk:"values"`
+	SensitiveWO    types.String   `tfsdk:"sensitive_values_wo"`
+	SensitiveWOVer types.Int64    `tfsdk:"sensitive_values_wo_version"`
 	Wait           types.Bool     `tfsdk:"wait"`
 	Atomic         types.Bool     `tfsdk:"atomic"`
 	MaxHistory     types.Int64    `tfsdk:"max_history"`
@@ -135,6 +137,17 @@ func (r *appResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp
 				Optional:            true,
 				MarkdownDescription: "Values as YAML (e.g. `yamlencode({...})`), checked against the chart's schema at plan.",
 			},
+			"sensitive_values_wo": schema.StringAttribute{
+				Optional:  true,
+				WriteOnly: true,
+				Sensitive: true,
+				MarkdownDescription: "Secret values as YAML, merged over `values`. Write-only: never in plan or state (Helm keeps " +
+					"them in its release secret in the cluster). Change `sensitive_values_wo_version` to apply new ones.",
+			},
+			"sensitive_values_wo_version": schema.Int64Attribute{
+				Optional:            true,
+				MarkdownDescription: "Any number; changing it upgrades the release with the current `sensitive_values_wo`.",
+			},
 			"wait": schema.BoolAttribute{
 				Optional:            true,
 				Computed:            true,
@@ -207,7 +220,12 @@ func (r *appResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanReq
 		plan.Chart.Catalog.IsUnknown() || plan.Chart.Path.IsUnknown() || plan.Chart.Version.IsUnknown() {
 		return
 	}
-	ch, values, diags := loadChartAndValues(plan)
+	var config appModel
+	resp.Diagnostics.Append(req.Config.Get(ctx, &config)...)
+	if resp.Diagnostics.HasError() || config.SensitiveWO.IsUnknown() {
+		return
+	}
+	ch, values, diags := loadChartAndValues(plan, config.SensitiveWO)
 	if resp.Diagnostics.Append(diags...); diags.HasError() {
 		return
 	}
@@ -216,8 +234,9 @@ func (r *appResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanReq
 	}
 }
 
-// loadChartAndValues resolves the chart of model and parses its values.
-func loadChartAndValues(model appModel) (*chart.Chart, map[string]any, diag.Diagnostics) {
+// loadChartAndValues resolves the chart of model and parses its values, with the write-only sensitive
+// values (which only the configuration holds) merged over them.
+func loadChartAndValues(model appModel, sensitive types.String) (*chart.Chart, map[string]any, diag.Diagnostics) {
 	var diags diag.Diagnostics
 	var (
 		ch  *chart.Chart
@@ -239,7 +258,34 @@ func loadChartAndValues(model appModel) (*chart.Chart, map[string]any, diag.Diag
 			return nil, nil, diags
 		}
 	}
+	if raw := sensitive.ValueString(); raw != "" {
+		secret := map[string]any{}
+		if err := yaml.Unmarshal([]byte(raw), &secret); err != nil {
+			// The YAML error could quote the secret, so it is not passed on.
+			diags.AddAttributeError(path.Root("sensitive_values_wo"), "Sensitive values are not YAML", "sensitive_values_wo must be a YAML mapping.")
+			return nil, nil, diags
+		}
+		values = mergeValues(values, secret)
+	}
 	return ch, values, diags
+}
+
+// mergeValues merges over into base, recursing into mappings; over wins elsewhere.
+func mergeValues(base, over map[string]any) map[string]any {
+	merged := make(map[string]any, len(base))
+	for k, v := range base {
+		merged[k] = v
+	}
+	for k, v := range over {
+		if overMap, ok := v.(map[string]any); ok {
+			if baseMap, ok := merged[k].(map[string]any); ok {
+				merged[k] = mergeValues(baseMap, overMap)
+				continue
+			}
+		}
+		merged[k] = v
+	}
+	return merged
 }
 
 // engineFor builds a Helm engine for a platform cluster from its kubeconfig in Vault.
@@ -281,8 +327,9 @@ func (r *appResource) spec(plan appModel, ch *chart.Chart, values map[string]any
 }
 
 func (r *appResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
-	var plan appModel
+	var plan, config appModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	resp.Diagnostics.Append(req.Config.Get(ctx, &config)...) // write-only values are only in the configuration
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -292,7 +339,7 @@ func (r *appResource) Create(ctx context.Context, req resource.CreateRequest, re
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout+time.Minute)
 	defer cancel()
-	ch, values, diags := loadChartAndValues(plan)
+	ch, values, diags := loadChartAndValues(plan, config.SensitiveWO)
 	if resp.Diagnostics.Append(diags...); diags.HasError() {
 		return
 	}
@@ -365,15 +412,9 @@ func (r *appResource) Read(ctx context.Context, req resource.ReadRequest, resp *
 		return
 	}
 	if state.Chart == nil { // imported
+		// The release's values are not read into state: they may hold what was given as sensitive, and
+		// the configuration states the values anyway (the first apply after import re-applies them).
 		state.Chart = importedChart(rel)
-		if len(rel.Values) > 0 {
-			raw, err := yaml.Marshal(rel.Values)
-			if err != nil {
-				resp.Diagnostics.AddError("Cannot encode the release's values", err.Error())
-				return
-			}
-			state.Values = types.StringValue(string(raw))
-		}
 	}
 	state.ID = types.StringValue(appID(state))
 	setReleaseAttributes(&state, rel)
@@ -406,8 +447,9 @@ func importedChart(rel helm.Release) *appChartModel {
 }
 
 func (r *appResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
-	var plan appModel
+	var plan, config appModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	resp.Diagnostics.Append(req.Config.Get(ctx, &config)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -417,7 +459,7 @@ func (r *appResource) Update(ctx context.Context, req resource.UpdateRequest, re
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout+time.Minute)
 	defer cancel()
-	ch, values, diags := loadChartAndValues(plan)
+	ch, values, diags := loadChartAndValues(plan, config.SensitiveWO)
 	if resp.Diagnostics.Append(diags...); diags.HasError() {
 		return
 	}

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
@@ -352,6 +353,73 @@ func TestAccAppWaitTimeoutAndAtomicRollback(t *testing.T) {
 					statecheck.ExpectKnownValue("idp_app.picky", tfjsonpath.New("status"), knownvalue.StringExact("deployed")),
 				},
 				Check: checkAvailable(t, "picky", "picky", 1),
+			},
+		},
+	})
+}
+
+func TestAccAppSensitiveValues(t *testing.T) {
+	requireAcc(t)
+	const cluster, namespace = "acc-sensitive", "billing"
+	config := func(secret string, version int) string {
+		return fmt.Sprintf(`
+provider "idp" {}
+
+resource "idp_cluster" "workload" {
+  name          = %q
+  cloud         = "existing"
+  kubeconfig_wo = file(%q)
+}
+
+resource "idp_app" "billing" {
+  cluster                     = idp_cluster.workload.name
+  namespace                   = %q
+  name                        = "billing"
+  chart                       = { catalog = "web-service" }
+  values                      = yamlencode({ image = { repository = "ghcr.io/acme/billing", tag = "1.0.0" }, env = { MODE = "live" } })
+  sensitive_values_wo         = yamlencode({ env = { API_KEY = %q } })
+  sensitive_values_wo_version = %d
+}
+`, cluster, os.Getenv(sandbox.EnvWorkloadKubeconfig), namespace, secret, version)
+	}
+	checkEnv := func(want map[string]string) resource.TestCheckFunc {
+		return func(*terraform.State) error {
+			deployment, err := workloadClient(t).AppsV1().Deployments(namespace).Get(context.Background(), "billing", metav1.GetOptions{})
+			if err != nil {
+				return err
+			}
+			got := map[string]string{}
+			for _, env := range deployment.Spec.Template.Spec.Containers[0].Env {
+				got[env.Name] = env.Value
+			}
+			if diff := cmp.Diff(want, got); diff != "" {
+				return fmt.Errorf("container env: -want, +got:\n%s", diff)
+			}
+			return nil
+		}
+	}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviders,
+		TerraformVersionChecks:   writeOnlyCLIs,
+		CheckDestroy:             resource.ComposeTestCheckFunc(checkReleaseGone(t, namespace, "billing"), checkClustersGone(t, cluster)),
+		Steps: []resource.TestStep{
+			{
+				Config:            config("key-one-3f9a", 1),
+				ConfigStateChecks: []statecheck.StateCheck{stateLacks{"the sensitive value": "key-one-3f9a"}},
+				Check:             checkEnv(map[string]string{"MODE": "live", "API_KEY": "key-one-3f9a"}),
+			},
+			{
+				// A new secret alone changes nothing until its version says so.
+				Config:   config("key-two-77c1", 1),
+				PlanOnly: true,
+			},
+			{
+				Config: config("key-two-77c1", 2),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction("idp_app.billing", plancheck.ResourceActionUpdate),
+				}},
+				ConfigStateChecks: []statecheck.StateCheck{stateLacks{"the new sensitive value": "key-two-77c1"}},
+				Check:             checkEnv(map[string]string{"MODE": "live", "API_KEY": "key-two-77c1"}),
 			},
 		},
 	})
