@@ -25,7 +25,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 	chart "helm.sh/helm/v4/pkg/chart/v2"
-	"helm.sh/helm/v4/pkg/chart/v2/loader"
 	"sigs.k8s.io/yaml"
 
 	"github.com/idp-platform/terraform-provider-idp/internal/catalog"
@@ -245,7 +244,7 @@ func loadChartAndValues(model appModel, sensitive types.String) (*chart.Chart, m
 	if !model.Chart.Catalog.IsNull() {
 		ch, err = catalog.Load(model.Chart.Catalog.ValueString(), model.Chart.Version.ValueString())
 	} else {
-		ch, err = loader.Load(model.Chart.Path.ValueString())
+		ch, err = helm.LoadChart(model.Chart.Path.ValueString())
 	}
 	if err != nil {
 		diags.AddAttributeError(path.Root("chart"), "Cannot load the chart", err.Error())

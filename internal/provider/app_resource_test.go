@@ -236,6 +236,11 @@ resource "idp_app" "api" {
 			body:   "chart = { catalog = \"web-service\" }\n  values = yamlencode({ replicas = 2 })",
 			want:   regexp.MustCompile(`(?s)Values do not match the chart's schema.*image`),
 		},
+		"TraversalArchive": {
+			reason: "A chart archive with entries outside the chart is refused at plan.",
+			body:   `chart = { path = "testdata/charts/traversal-0.1.0.tgz" }`,
+			want:   regexp.MustCompile(`(?s)Cannot load the chart.*illegally`),
+		},
 		"BadReleaseName": {
 			reason:  "Release names are DNS-1123 labels.",
 			release: "API_v2",
