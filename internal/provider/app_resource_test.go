@@ -115,7 +115,7 @@ func checkReleaseGone(t *testing.T, namespace, name string) resource.TestCheckFu
 		}
 		_, err = client.AppsV1().Deployments(namespace).Get(context.Background(), name, metav1.GetOptions{})
 		if !apierrors.IsNotFound(err) {
-			return fmt.Errorf("deployment %s/%s is left (get: %v)", namespace, name, err)
+			return fmt.Errorf("deployment %s/%s is left (get: %w)", namespace, name, err)
 		}
 		return nil
 	}

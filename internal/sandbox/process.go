@@ -85,9 +85,9 @@ func (p *process) waitReady(ctx context.Context, timeout time.Duration, ready fu
 		}
 		select {
 		case <-p.exited:
-			return fmt.Errorf("%s exited before it became ready (%v); last lines of %s:\n%s", p.name, p.waitErr, p.logPath, logTail(p.logPath, 30))
+			return fmt.Errorf("%s exited before it became ready (%w); last lines of %s:\n%s", p.name, p.waitErr, p.logPath, logTail(p.logPath, 30))
 		case <-ctx.Done():
-			return fmt.Errorf("%s did not become ready within %s: %v; last lines of %s:\n%s", p.name, timeout, lastErr, p.logPath, logTail(p.logPath, 30))
+			return fmt.Errorf("%s did not become ready within %s: %w; last lines of %s:\n%s", p.name, timeout, lastErr, p.logPath, logTail(p.logPath, 30))
 		case <-time.After(250 * time.Millisecond):
 		}
 	}
