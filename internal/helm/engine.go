@@ -139,6 +139,24 @@ func (e *Engine) Upgrade(ctx context.Context, spec Spec) (Release, error) {
 	return fromHelm(rel)
 }
 
+// Rollback rolls a release back to revision, or to the revision before the latest when revision is 0,
+// and returns the new latest revision. It also releases a lock an interrupted upgrade left behind.
+func (e *Engine) Rollback(ctx context.Context, namespace, name string, revision int, wait bool, timeout time.Duration) (Release, error) {
+	cfg, err := e.configuration(namespace)
+	if err != nil {
+		return Release{}, err
+	}
+	rollback := action.NewRollback(cfg)
+	rollback.Version = revision
+	rollback.WaitStrategy = waitStrategy(wait)
+	rollback.Timeout = timeout
+	rollback.ForceConflicts = true
+	if err := rollback.Run(name); err != nil {
+		return Release{}, fmt.Errorf("cannot roll release %s/%s back to revision %d: %w", namespace, name, revision, err)
+	}
+	return e.Get(ctx, namespace, name)
+}
+
 // Get reads the latest revision of a release; ErrReleaseNotFound when there is none.
 func (e *Engine) Get(ctx context.Context, namespace, name string) (Release, error) {
 	cfg, err := e.configuration(namespace)

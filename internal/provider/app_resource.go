@@ -466,6 +466,21 @@ func (r *appResource) Update(ctx context.Context, req resource.UpdateRequest, re
 	if resp.Diagnostics.Append(diags...); diags.HasError() {
 		return
 	}
+	namespace, name := plan.Namespace.ValueString(), plan.Name.ValueString()
+	current, err := engine.Get(ctx, namespace, name)
+	if err != nil {
+		resp.Diagnostics.AddError("Cannot read the release before upgrading it", err.Error())
+		return
+	}
+	if current.Pending() {
+		// An apply interrupted mid-upgrade left the release locked; rolling back to the last revision
+		// releases the lock and restores what was running, and the upgrade then proceeds.
+		tflog.Warn(ctx, "rolling back a release left pending by an interrupted operation", map[string]any{"release": appID(plan), "status": current.Status, "revision": current.Revision})
+		if _, err := engine.Rollback(ctx, namespace, name, 0, plan.Wait.ValueBool(), timeout); err != nil {
+			resp.Diagnostics.AddError("Cannot recover the release from an interrupted operation", err.Error())
+			return
+		}
+	}
 	tflog.Info(ctx, "upgrading release", map[string]any{"release": appID(plan), "chart": ch.Metadata.Name, "version": ch.Metadata.Version})
 	rel, err := engine.Upgrade(ctx, r.spec(plan, ch, values, timeout))
 	if err != nil {

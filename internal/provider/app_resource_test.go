@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
@@ -16,11 +17,16 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
+	releasecommon "helm.sh/helm/v4/pkg/release/common"
+	releasev1 "helm.sh/helm/v4/pkg/release/v1"
+	"helm.sh/helm/v4/pkg/storage/driver"
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
 
+	"github.com/idp-platform/terraform-provider-idp/internal/catalog"
 	"github.com/idp-platform/terraform-provider-idp/internal/sandbox"
 )
 
@@ -425,6 +431,71 @@ resource "idp_app" "billing" {
 				}},
 				ConfigStateChecks: []statecheck.StateCheck{stateLacks{"the new sensitive value": "key-two-77c1"}},
 				Check:             checkEnv(map[string]string{"MODE": "live", "API_KEY": "key-two-77c1"}),
+			},
+		},
+	})
+}
+
+// leavePendingRelease writes a release record as an apply killed mid-operation leaves it: the latest
+// revision stuck in a pending status, in Helm's own storage format.
+func leavePendingRelease(t *testing.T, namespace, name string, revision int, status releasecommon.Status) {
+	t.Helper()
+	ch, err := catalog.Load("web-service", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := workloadClient(t)
+	_, err = client.CoreV1().Namespaces().Create(context.Background(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: namespace}}, metav1.CreateOptions{})
+	if err != nil && !apierrors.IsAlreadyExists(err) {
+		t.Fatal(err)
+	}
+	rel := &releasev1.Release{
+		Name:      name,
+		Namespace: namespace,
+		Version:   revision,
+		Chart:     ch,
+		Config:    map[string]any{"image": map[string]any{"repository": "ghcr.io/acme/api", "tag": "2.3.1"}},
+		Info:      &releasev1.Info{Status: status, Description: "interrupted by the test", FirstDeployed: time.Now(), LastDeployed: time.Now()},
+	}
+	key := fmt.Sprintf("sh.helm.release.v1.%s.v%d", name, revision)
+	if err := driver.NewSecrets(client.CoreV1().Secrets(namespace)).Create(key, rel); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestAccAppInterruptedOperations(t *testing.T) {
+	requireAcc(t)
+	const cluster, namespace = "acc-interrupted", "interrupted"
+	values := func(replicas int) string {
+		return fmt.Sprintf(`yamlencode({ image = { repository = "ghcr.io/acme/api", tag = "2.3.1" }, replicas = %d })`, replicas)
+	}
+	address := "idp_app.api"
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviders,
+		TerraformVersionChecks:   writeOnlyCLIs,
+		CheckDestroy:             resource.ComposeTestCheckFunc(checkReleaseGone(t, namespace, "api"), checkClustersGone(t, cluster)),
+		Steps: []resource.TestStep{
+			{
+				// An install killed half-way left "pending-install": the next apply clears it and installs,
+				// and "cannot re-use a name" never reaches the user.
+				PreConfig: func() { leavePendingRelease(t, namespace, "api", 1, releasecommon.StatusPendingInstall) },
+				Config:    webServiceConfig(cluster, namespace, values(2)),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(address, tfjsonpath.New("revision"), knownvalue.Int64Exact(1)),
+					statecheck.ExpectKnownValue(address, tfjsonpath.New("status"), knownvalue.StringExact("deployed")),
+				},
+				Check: checkAvailable(t, namespace, "api", 2),
+			},
+			{
+				// An upgrade killed half-way left "pending-upgrade" on revision 2: the next apply rolls back
+				// (revision 3) to release the lock, then upgrades (revision 4).
+				PreConfig: func() { leavePendingRelease(t, namespace, "api", 2, releasecommon.StatusPendingUpgrade) },
+				Config:    webServiceConfig(cluster, namespace, values(3)),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(address, tfjsonpath.New("revision"), knownvalue.Int64Exact(4)),
+					statecheck.ExpectKnownValue(address, tfjsonpath.New("status"), knownvalue.StringExact("deployed")),
+				},
+				Check: checkAvailable(t, namespace, "api", 3),
 			},
 		},
 	})
