@@ -312,6 +312,18 @@ func (r *appResource) engineFor(ctx context.Context, cluster string) (*helm.Engi
 	return engine, diags
 }
 
+// releaseInputs resolves what an install or upgrade needs: the chart, the values with the sensitive
+// ones merged in, and an engine for the cluster.
+func (r *appResource) releaseInputs(ctx context.Context, plan appModel, sensitive types.String) (*chart.Chart, map[string]any, *helm.Engine, diag.Diagnostics) {
+	ch, values, diags := loadChartAndValues(plan, sensitive)
+	if diags.HasError() {
+		return nil, nil, nil, diags
+	}
+	engine, engineDiags := r.engineFor(ctx, plan.Cluster.ValueString())
+	diags.Append(engineDiags...)
+	return ch, values, engine, diags
+}
+
 func (r *appResource) spec(plan appModel, ch *chart.Chart, values map[string]any, timeout time.Duration) helm.Spec {
 	return helm.Spec{
 		Namespace:  plan.Namespace.ValueString(),
@@ -338,11 +350,7 @@ func (r *appResource) Create(ctx context.Context, req resource.CreateRequest, re
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout+time.Minute)
 	defer cancel()
-	ch, values, diags := loadChartAndValues(plan, config.SensitiveWO)
-	if resp.Diagnostics.Append(diags...); diags.HasError() {
-		return
-	}
-	engine, diags := r.engineFor(ctx, plan.Cluster.ValueString())
+	ch, values, engine, diags := r.releaseInputs(ctx, plan, config.SensitiveWO)
 	if resp.Diagnostics.Append(diags...); diags.HasError() {
 		return
 	}
@@ -458,11 +466,7 @@ func (r *appResource) Update(ctx context.Context, req resource.UpdateRequest, re
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout+time.Minute)
 	defer cancel()
-	ch, values, diags := loadChartAndValues(plan, config.SensitiveWO)
-	if resp.Diagnostics.Append(diags...); diags.HasError() {
-		return
-	}
-	engine, diags := r.engineFor(ctx, plan.Cluster.ValueString())
+	ch, values, engine, diags := r.releaseInputs(ctx, plan, config.SensitiveWO)
 	if resp.Diagnostics.Append(diags...); diags.HasError() {
 		return
 	}
