@@ -24,6 +24,7 @@ provider_installation {
 CONFIG
 
 export TF_VAR_management_kubeconfig="$IDP_MANAGEMENT_CLUSTER_KUBECONFIG_PATH"
+export TF_VAR_workload_kubeconfig="$IDP_SANDBOX_WORKLOAD_KUBECONFIG"
 cd "$repo/examples/quickstart"
 # The provider is rebuilt on every run, so yesterday's lock file checksum would not match it.
 rm -f .terraform.lock.hcl

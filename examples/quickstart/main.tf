@@ -1,6 +1,6 @@
-# The quickstart: point the idp provider at a platform, report what it reaches and register the
-# management cluster. `make demo` runs it against the local sandbox, whose IDP_* environment variables
-# configure the provider.
+# The quickstart: point the idp provider at a platform, report what it reaches, register the
+# management cluster and a workload cluster, and ship an application to the workload cluster. `make demo`
+# runs it against the local sandbox, whose IDP_* environment variables configure the provider.
 terraform {
   required_providers {
     idp = {
@@ -48,4 +48,36 @@ output "management_cluster_endpoint" {
 output "management_cluster_kubeconfig_path" {
   description = "Where its admin kubeconfig is in Vault (vault kv get <path>)."
   value       = idp_cluster.management.kubeconfig_path
+}
+
+# Register a workload cluster and ship an application to it from the platform's chart catalog.
+variable "workload_kubeconfig" {
+  description = "Path of the workload cluster's admin kubeconfig (make demo passes the sandbox's)."
+  type        = string
+}
+
+resource "idp_cluster" "workload" {
+  name          = "workload"
+  cloud         = "existing"
+  kubeconfig_wo = file(var.workload_kubeconfig)
+}
+
+resource "idp_app" "hello" {
+  cluster   = idp_cluster.workload.name
+  namespace = "hello"
+  name      = "hello"
+  chart     = { catalog = "web-service", version = "1.0.0" }
+  values = yamlencode({
+    image    = { repository = "ghcr.io/acme/hello", tag = "1.0.0" }
+    replicas = 2
+  })
+}
+
+output "hello_release" {
+  description = "The application's Helm release: status, revision and chart version."
+  value = {
+    status        = idp_app.hello.status
+    revision      = idp_app.hello.revision
+    chart_version = idp_app.hello.chart_version
+  }
 }
