@@ -47,7 +47,8 @@ func startProcess(name, logDir, pidDir string, env []string, bin string, args ..
 		close(p.exited)
 	}()
 	pidPath := filepath.Join(pidDir, name+".pid")
-	if err := os.WriteFile(pidPath, []byte(strconv.Itoa(cmd.Process.Pid)), 0o644); err != nil {
+	record := recordedProcess{pid: cmd.Process.Pid, started: processStartTime(cmd.Process.Pid)}
+	if err := os.WriteFile(pidPath, []byte(record.String()), 0o644); err != nil {
 		p.stop()
 		return nil, fmt.Errorf("cannot record the pid of %s: %w", name, err)
 	}
@@ -93,8 +94,58 @@ func (p *process) waitReady(ctx context.Context, timeout time.Duration, ready fu
 	}
 }
 
-// stopRecordedProcesses stops the process groups whose pids are recorded in pidDir, as `sandbox down`
-// does for a sandbox started by another process.
+// recordedProcess identifies a process across restarts of whoever recorded it: its pid and the time it
+// started, so that a pid the kernel has since given to another process is never signalled.
+type recordedProcess struct {
+	pid     int
+	started string
+}
+
+func (r recordedProcess) String() string { return strconv.Itoa(r.pid) + " " + r.started }
+
+func readRecordedProcess(path string) (recordedProcess, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return recordedProcess{}, err
+	}
+	fields := strings.Fields(string(raw))
+	if len(fields) != 2 {
+		return recordedProcess{}, fmt.Errorf("%s: want \"pid start-time\", got %q", path, raw)
+	}
+	pid, err := strconv.Atoi(fields[0])
+	if err != nil || pid <= 1 {
+		return recordedProcess{}, fmt.Errorf("%s: bad pid %q", path, fields[0])
+	}
+	return recordedProcess{pid: pid, started: fields[1]}, nil
+}
+
+// alive reports whether the recorded process itself still runs.
+func (r recordedProcess) alive() bool {
+	return r.started != "" && processStartTime(r.pid) == r.started
+}
+
+// processStartTime is field 22 of /proc/<pid>/stat (clock ticks since boot), or "" when there is no
+// such process.
+func processStartTime(pid int) string {
+	raw, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "stat"))
+	if err != nil {
+		return ""
+	}
+	// The command name (field 2) may hold spaces; the fields after it are plain.
+	end := strings.LastIndexByte(string(raw), ')')
+	if end < 0 {
+		return ""
+	}
+	fields := strings.Fields(string(raw[end+1:]))
+	const startTimeAfterComm = 22 - 3
+	if len(fields) <= startTimeAfterComm {
+		return ""
+	}
+	return fields[startTimeAfterComm]
+}
+
+// stopRecordedProcesses stops the process groups recorded in pidDir, as `sandbox down` does for a
+// sandbox started by another process.
 func stopRecordedProcesses(pidDir string) error {
 	entries, err := os.ReadDir(pidDir)
 	if err != nil {
@@ -103,24 +154,22 @@ func stopRecordedProcesses(pidDir string) error {
 		}
 		return fmt.Errorf("cannot list %s: %w", pidDir, err)
 	}
-	var pids []int
+	var running []recordedProcess
 	for _, entry := range entries {
-		raw, err := os.ReadFile(filepath.Join(pidDir, entry.Name()))
-		if err != nil {
+		record, err := readRecordedProcess(filepath.Join(pidDir, entry.Name()))
+		if err != nil || !record.alive() {
 			continue
 		}
-		if pid, err := strconv.Atoi(strings.TrimSpace(string(raw))); err == nil && pid > 1 {
-			pids = append(pids, pid)
-			_ = syscall.Kill(-pid, syscall.SIGTERM)
-		}
+		running = append(running, record)
+		_ = syscall.Kill(-record.pid, syscall.SIGTERM)
 	}
 	deadline := time.Now().Add(10 * time.Second)
-	for _, pid := range pids {
-		for processAlive(pid) && time.Now().Before(deadline) {
+	for _, record := range running {
+		for record.alive() && time.Now().Before(deadline) {
 			time.Sleep(100 * time.Millisecond)
 		}
-		if processAlive(pid) {
-			_ = syscall.Kill(-pid, syscall.SIGKILL)
+		if record.alive() {
+			_ = syscall.Kill(-record.pid, syscall.SIGKILL)
 		}
 	}
 	return nil

@@ -312,12 +312,8 @@ func DetachedRunning(stateDir string) bool {
 		return false
 	}
 	for _, entry := range entries {
-		raw, err := os.ReadFile(filepath.Join(pidDir, entry.Name()))
-		if err != nil {
-			return false
-		}
-		pid, err := strconv.Atoi(strings.TrimSpace(string(raw)))
-		if err != nil || !processAlive(pid) {
+		record, err := readRecordedProcess(filepath.Join(pidDir, entry.Name()))
+		if err != nil || !record.alive() {
 			return false
 		}
 	}

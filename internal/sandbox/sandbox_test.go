@@ -160,3 +160,31 @@ func TestUnzipStripped(t *testing.T) {
 		})
 	}
 }
+
+func TestRecordedProcess(t *testing.T) {
+	self := recordedProcess{pid: os.Getpid(), started: processStartTime(os.Getpid())}
+	path := filepath.Join(t.TempDir(), "self.pid")
+	if err := os.WriteFile(path, []byte(self.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got, err := readRecordedProcess(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := map[string]struct {
+		reason string
+		record recordedProcess
+		want   bool
+	}{
+		"Self":        {reason: "A recorded process that still runs is alive.", record: got, want: true},
+		"ReusedPid":   {reason: "The same pid with another start time is another process, never signalled.", record: recordedProcess{pid: os.Getpid(), started: "1"}, want: false},
+		"NoStartTime": {reason: "A record without a start time proves nothing.", record: recordedProcess{pid: os.Getpid()}, want: false},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			if got := tc.record.alive(); got != tc.want {
+				t.Errorf("%s\nalive() = %t, want %t", tc.reason, got, tc.want)
+			}
+		})
+	}
+}
