@@ -31,15 +31,10 @@ func (e *Engine) Drift(ctx context.Context, rel Release) ([]string, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cannot build a client for the cluster: %w", err)
 	}
-	getter := &restClientGetter{engine: e, namespace: rel.Namespace}
-	mapper, err := getter.ToRESTMapper()
-	if err != nil {
-		return nil, err
-	}
 	var drift []string
 	for _, desired := range objects {
 		gvk := desired.GroupVersionKind()
-		mapping, err := mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
+		mapping, err := e.mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
 		if err != nil {
 			return nil, fmt.Errorf("cannot map %s of release %s/%s: %w", gvk, rel.Namespace, rel.Name, err)
 		}

@@ -32,6 +32,10 @@ var ErrReleaseNotFound = errors.New("release not found")
 type Engine struct {
 	kubeconfig *clientcmdapi.Config
 	restConfig *rest.Config
+	// discovery and mapper are shared by every action of the engine, so a refresh of many releases in
+	// one cluster discovers its APIs once.
+	discovery discovery.CachedDiscoveryInterface
+	mapper    meta.RESTMapper
 }
 
 // NewEngine builds an engine from a cluster's kubeconfig without contacting the cluster.
@@ -44,7 +48,17 @@ func NewEngine(kubeconfig []byte) (*Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cannot use the cluster's kubeconfig: %w", err)
 	}
-	return &Engine{kubeconfig: config, restConfig: restConfig}, nil
+	discoveryClient, err := discovery.NewDiscoveryClientForConfig(restConfig)
+	if err != nil {
+		return nil, fmt.Errorf("cannot build a discovery client: %w", err)
+	}
+	cached := memory.NewMemCacheClient(discoveryClient)
+	return &Engine{
+		kubeconfig: config,
+		restConfig: restConfig,
+		discovery:  cached,
+		mapper:     restmapper.NewDeferredDiscoveryRESTMapper(cached),
+	}, nil
 }
 
 // Release is what the provider keeps of a Helm release.
@@ -221,19 +235,11 @@ func (g *restClientGetter) ToRESTConfig() (*rest.Config, error) {
 }
 
 func (g *restClientGetter) ToDiscoveryClient() (discovery.CachedDiscoveryInterface, error) {
-	client, err := discovery.NewDiscoveryClientForConfig(g.engine.restConfig)
-	if err != nil {
-		return nil, fmt.Errorf("cannot build a discovery client: %w", err)
-	}
-	return memory.NewMemCacheClient(client), nil
+	return g.engine.discovery, nil
 }
 
 func (g *restClientGetter) ToRESTMapper() (meta.RESTMapper, error) {
-	discoveryClient, err := g.ToDiscoveryClient()
-	if err != nil {
-		return nil, err
-	}
-	return restmapper.NewDeferredDiscoveryRESTMapper(discoveryClient), nil
+	return g.engine.mapper, nil
 }
 
 func (g *restClientGetter) ToRawKubeConfigLoader() clientcmd.ClientConfig {

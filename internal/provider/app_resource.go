@@ -304,7 +304,7 @@ func (r *appResource) engineFor(ctx context.Context, cluster string) (*helm.Engi
 		diags.AddError("Cannot read the cluster's kubeconfig from Vault", err.Error())
 		return nil, diags
 	}
-	engine, err := helm.NewEngine([]byte(stored.Kubeconfig))
+	engine, err := r.backends.HelmEngine(stored.Kubeconfig)
 	if err != nil {
 		diags.AddError("Cannot use the cluster's kubeconfig", err.Error())
 		return nil, diags

@@ -2,12 +2,14 @@ package provider
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"sync"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 
+	"github.com/idp-platform/terraform-provider-idp/internal/helm"
 	"github.com/idp-platform/terraform-provider-idp/internal/keycloak"
 	"github.com/idp-platform/terraform-provider-idp/internal/kube"
 	"github.com/idp-platform/terraform-provider-idp/internal/vault"
@@ -48,6 +50,9 @@ type backends struct {
 	managementCluster managementClusterAPI
 	vault             vaultAPI
 	keycloak          keycloakAPI
+	// helmEngines holds one engine per cluster kubeconfig, so the releases of a cluster share its
+	// clients and API discovery for the life of the provider process.
+	helmEngines map[[sha256.Size]byte]*helm.Engine
 }
 
 func newBackends(configs backendConfigs) *backends {
@@ -137,6 +142,25 @@ func (b *backends) Keycloak(ctx context.Context) (keycloakAPI, diag.Diagnostics)
 	}
 	b.keycloak = client
 	return client, nil
+}
+
+// HelmEngine returns the shared engine for a cluster's kubeconfig, building it on first use.
+func (b *backends) HelmEngine(kubeconfig string) (*helm.Engine, error) {
+	key := sha256.Sum256([]byte(kubeconfig))
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if engine, ok := b.helmEngines[key]; ok {
+		return engine, nil
+	}
+	engine, err := helm.NewEngine([]byte(kubeconfig))
+	if err != nil {
+		return nil, err
+	}
+	if b.helmEngines == nil {
+		b.helmEngines = map[[sha256.Size]byte]*helm.Engine{}
+	}
+	b.helmEngines[key] = engine
+	return engine, nil
 }
 
 // backendsFrom is the Configure step every resource and data source shares.
