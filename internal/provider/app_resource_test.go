@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -496,6 +497,45 @@ func TestAccAppInterruptedOperations(t *testing.T) {
 					statecheck.ExpectKnownValue(address, tfjsonpath.New("status"), knownvalue.StringExact("deployed")),
 				},
 				Check: checkAvailable(t, namespace, "api", 3),
+			},
+		},
+	})
+}
+
+func TestAccAppMaxHistory(t *testing.T) {
+	requireAcc(t)
+	const cluster, namespace = "acc-history", "history"
+	config := func(replicas int) string {
+		return strings.Replace(webServiceConfig(cluster, namespace,
+			fmt.Sprintf(`yamlencode({ image = { repository = "ghcr.io/acme/api", tag = "2.3.1" }, replicas = %d })`, replicas)),
+			`name      = "api"`, "name        = \"api\"\n  max_history = 2", 1)
+	}
+	// checkHistory passes when Helm keeps exactly want revisions of the release.
+	checkHistory := func(want int) resource.TestCheckFunc {
+		return func(*terraform.State) error {
+			secrets, err := workloadClient(t).CoreV1().Secrets(namespace).List(context.Background(), metav1.ListOptions{LabelSelector: "owner=helm,name=api"})
+			if err != nil {
+				return err
+			}
+			if len(secrets.Items) != want {
+				return fmt.Errorf("helm keeps %d revisions of history/api, want %d", len(secrets.Items), want)
+			}
+			return nil
+		}
+	}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviders,
+		TerraformVersionChecks:   writeOnlyCLIs,
+		CheckDestroy:             resource.ComposeTestCheckFunc(checkReleaseGone(t, namespace, "api"), checkClustersGone(t, cluster)),
+		Steps: []resource.TestStep{
+			{Config: config(1), Check: checkHistory(1)},
+			{Config: config(2), Check: checkHistory(2)},
+			{
+				Config: config(3),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue("idp_app.api", tfjsonpath.New("revision"), knownvalue.Int64Exact(3)),
+				},
+				Check: checkHistory(2),
 			},
 		},
 	})
