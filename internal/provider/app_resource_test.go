@@ -47,6 +47,19 @@ func workloadClient(t *testing.T) kubernetes.Interface {
 
 // webServiceConfig registers the workload cluster and releases the catalog's web-service chart on it.
 func webServiceConfig(cluster, namespace string, values string) string {
+	return workloadClusterConfig(cluster) + fmt.Sprintf(`
+resource "idp_app" "api" {
+  cluster   = idp_cluster.workload.name
+  namespace = %q
+  name      = "api"
+  chart     = { catalog = "web-service", version = "1.0.0" }
+  values    = %s
+}
+`, namespace, values)
+}
+
+// workloadClusterConfig registers the sandbox's workload cluster as idp_cluster.workload.
+func workloadClusterConfig(name string) string {
 	return fmt.Sprintf(`
 provider "idp" {}
 
@@ -55,15 +68,7 @@ resource "idp_cluster" "workload" {
   cloud         = "existing"
   kubeconfig_wo = file(%q)
 }
-
-resource "idp_app" "api" {
-  cluster   = idp_cluster.workload.name
-  namespace = %q
-  name      = "api"
-  chart     = { catalog = "web-service", version = "1.0.0" }
-  values    = %s
-}
-`, cluster, os.Getenv(sandbox.EnvWorkloadKubeconfig), namespace, values)
+`, name, os.Getenv(sandbox.EnvWorkloadKubeconfig))
 }
 
 // checkAvailable passes when the release's Deployment has want available replicas, which kwok only
@@ -276,15 +281,7 @@ func pickyConfig(t *testing.T, schedulable bool, timeout string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return fmt.Sprintf(`
-provider "idp" {}
-
-resource "idp_cluster" "workload" {
-  name          = "acc-picky"
-  cloud         = "existing"
-  kubeconfig_wo = file(%q)
-}
-
+	return workloadClusterConfig("acc-picky") + fmt.Sprintf(`
 resource "idp_app" "picky" {
   cluster   = idp_cluster.workload.name
   namespace = "picky"
@@ -298,7 +295,7 @@ resource "idp_app" "picky" {
     update = %q
   }
 }
-`, os.Getenv(sandbox.EnvWorkloadKubeconfig), chartPath, schedulable, timeout, timeout)
+`, chartPath, schedulable, timeout, timeout)
 }
 
 // releaseRevision returns the latest revision of a release and its status, from Helm's own storage.
@@ -374,15 +371,7 @@ func TestAccAppSensitiveValues(t *testing.T) {
 	requireAcc(t)
 	const cluster, namespace = "acc-sensitive", "billing"
 	config := func(secret string, version int) string {
-		return fmt.Sprintf(`
-provider "idp" {}
-
-resource "idp_cluster" "workload" {
-  name          = %q
-  cloud         = "existing"
-  kubeconfig_wo = file(%q)
-}
-
+		return workloadClusterConfig(cluster) + fmt.Sprintf(`
 resource "idp_app" "billing" {
   cluster                     = idp_cluster.workload.name
   namespace                   = %q
@@ -392,7 +381,7 @@ resource "idp_app" "billing" {
   sensitive_values_wo         = yamlencode({ env = { API_KEY = %q } })
   sensitive_values_wo_version = %d
 }
-`, cluster, os.Getenv(sandbox.EnvWorkloadKubeconfig), namespace, secret, version)
+`, namespace, secret, version)
 	}
 	checkEnv := func(want map[string]string) resource.TestCheckFunc {
 		return func(*terraform.State) error {
