@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
+	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
@@ -59,6 +60,7 @@ type appModel struct {
 	Wait           types.Bool     `tfsdk:"wait"`
 	Atomic         types.Bool     `tfsdk:"atomic"`
 	MaxHistory     types.Int64    `tfsdk:"max_history"`
+	RollbackTo     types.Int64    `tfsdk:"rollback_to_revision"`
 	Revision       types.Int64    `tfsdk:"revision"`
 	Status         types.String   `tfsdk:"status"`
 	ChartVersion   types.String   `tfsdk:"chart_version"`
@@ -164,6 +166,13 @@ func (r *appResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp
 				Computed:            true,
 				Default:             int64default.StaticInt64(10),
 				MarkdownDescription: "Revisions of history kept. Default `10`.",
+			},
+			"rollback_to_revision": schema.Int64Attribute{
+				Optional: true,
+				MarkdownDescription: "Set, or change, to roll the release back to that revision on the next apply instead of " +
+					"upgrading it. The rolled-back revision stays until `chart` or `values` change or this attribute is removed, " +
+					"which upgrade to the configuration again.",
+				Validators: []validator.Int64{int64validator.AtLeast(1)},
 			},
 			"revision": schema.Int64Attribute{
 				Computed:            true,
@@ -484,6 +493,23 @@ func (r *appResource) Update(ctx context.Context, req resource.UpdateRequest, re
 			resp.Diagnostics.AddError("Cannot recover the release from an interrupted operation", err.Error())
 			return
 		}
+	}
+	var state appModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	if !plan.RollbackTo.IsNull() && !plan.RollbackTo.Equal(state.RollbackTo) {
+		revision := int(plan.RollbackTo.ValueInt64())
+		tflog.Info(ctx, "rolling release back", map[string]any{"release": appID(plan), "revision": revision})
+		rel, err := engine.Rollback(ctx, namespace, name, revision, plan.Wait.ValueBool(), timeout)
+		if err != nil {
+			resp.Diagnostics.AddAttributeError(path.Root("rollback_to_revision"), "Cannot roll the release back", err.Error())
+			return
+		}
+		setReleaseAttributes(&plan, rel)
+		resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+		return
 	}
 	tflog.Info(ctx, "upgrading release", map[string]any{"release": appID(plan), "chart": ch.Metadata.Name, "version": ch.Metadata.Version})
 	rel, err := engine.Upgrade(ctx, r.spec(plan, ch, values, timeout))

@@ -199,11 +199,22 @@ func TestAccAppWebService(t *testing.T) {
 				},
 			},
 			{
+				// An explicit rollback to revision 1 (two replicas) is a new revision; the configuration's
+				// values do not undo it, since they did not change.
+				Config: strings.Replace(webServiceConfig(cluster, namespace, values("3")), `name      = "api"`,
+					"name                 = \"api\"\n  rollback_to_revision = 1", 1),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(address, tfjsonpath.New("revision"), knownvalue.Int64Exact(5)),
+					statecheck.ExpectKnownValue(address, tfjsonpath.New("status"), knownvalue.StringExact("deployed")),
+				},
+				Check: checkReplicas(t, namespace, "api", 2),
+			},
+			{
 				ResourceName:            address,
 				ImportState:             true,
 				ImportStateId:           cluster + "/" + namespace + "/api",
 				ImportStateVerify:       true,
-				ImportStateVerifyIgnore: []string{"values", "timeouts"},
+				ImportStateVerifyIgnore: []string{"values", "timeouts", "rollback_to_revision"},
 			},
 			{
 				// Values that break the chart's schema fail the plan, on the values attribute, and change nothing.
