@@ -16,9 +16,6 @@ var ErrNotFound = errors.New("not found in Vault")
 // path (no '/', no '..').
 var dns1123Label = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$`)
 
-// ValidName reports whether name may be used as a cluster name in a Vault path.
-func ValidName(name string) bool { return dns1123Label.MatchString(name) }
-
 // Kubeconfig is a cluster's admin kubeconfig as the store keeps it.
 type Kubeconfig struct {
 	Kubeconfig string
@@ -28,15 +25,20 @@ type Kubeconfig struct {
 
 // KubeconfigPath is the path of a cluster's kubeconfig inside the KV mount: <prefix>/clusters/<name>/kubeconfig.
 func (c *Client) KubeconfigPath(cluster string) (string, error) {
-	if !ValidName(cluster) {
+	if !dns1123Label.MatchString(cluster) {
 		return "", fmt.Errorf("cluster name %q is not a DNS-1123 label", cluster)
 	}
-	return c.prefix + "/clusters/" + cluster + "/kubeconfig", nil
+	return c.kubeconfigPath(cluster), nil
+}
+
+// kubeconfigPath is the one place the layout of kubeconfig paths is written; callers validate first.
+func (c *Client) kubeconfigPath(cluster string) string {
+	return c.prefix + "/clusters/" + cluster + "/kubeconfig"
 }
 
 // KubeconfigLocation is where a cluster's kubeconfig is, as `vault kv get` takes it: <mount>/<path>.
 func (c *Client) KubeconfigLocation(cluster string) string {
-	return c.kvMount + "/" + c.prefix + "/clusters/" + cluster + "/kubeconfig"
+	return c.kvMount + "/" + c.kubeconfigPath(cluster)
 }
 
 // PutKubeconfig writes a cluster's admin kubeconfig, replacing any earlier version.
