@@ -58,6 +58,11 @@ resource "idp_app" "api" {
 `, namespace, values)
 }
 
+// webServiceValues are the values of the test releases of web-service, with replicas as HCL.
+func webServiceValues(replicas string) string {
+	return fmt.Sprintf(`yamlencode({ image = { repository = "ghcr.io/acme/api", tag = "2.3.1" }, replicas = %s })`, replicas)
+}
+
 // workloadClusterConfig registers the sandbox's workload cluster as idp_cluster.workload.
 func workloadClusterConfig(name string) string {
 	return fmt.Sprintf(`
@@ -136,9 +141,7 @@ func checkReleaseGone(t *testing.T, namespace, name string) resource.TestCheckFu
 func TestAccAppWebService(t *testing.T) {
 	requireAcc(t)
 	const cluster, namespace = "acc-apps", "payments"
-	values := func(replicas string) string {
-		return fmt.Sprintf(`yamlencode({ image = { repository = "ghcr.io/acme/api", tag = "2.3.1" }, replicas = %s })`, replicas)
-	}
+	values := webServiceValues
 	address := "idp_app.api"
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviders,
@@ -467,9 +470,7 @@ func leavePendingRelease(t *testing.T, namespace, name string, revision int, sta
 func TestAccAppInterruptedOperations(t *testing.T) {
 	requireAcc(t)
 	const cluster, namespace = "acc-interrupted", "interrupted"
-	values := func(replicas int) string {
-		return fmt.Sprintf(`yamlencode({ image = { repository = "ghcr.io/acme/api", tag = "2.3.1" }, replicas = %d })`, replicas)
-	}
+	values := func(replicas int) string { return webServiceValues(strconv.Itoa(replicas)) }
 	address := "idp_app.api"
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviders,
@@ -506,8 +507,7 @@ func TestAccAppMaxHistory(t *testing.T) {
 	requireAcc(t)
 	const cluster, namespace = "acc-history", "history"
 	config := func(replicas int) string {
-		return strings.Replace(webServiceConfig(cluster, namespace,
-			fmt.Sprintf(`yamlencode({ image = { repository = "ghcr.io/acme/api", tag = "2.3.1" }, replicas = %d })`, replicas)),
+		return strings.Replace(webServiceConfig(cluster, namespace, webServiceValues(strconv.Itoa(replicas))),
 			`name      = "api"`, "name        = \"api\"\n  max_history = 2", 1)
 	}
 	// checkHistory passes when Helm keeps exactly want revisions of the release.
