@@ -15,6 +15,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"k8s.io/client-go/dynamic"
 )
@@ -23,16 +24,70 @@ import (
 // object that is gone, or a field the manifest sets that now has another value. Fields the manifest
 // does not set (defaults, status, other controllers' fields) are not drift.
 func (e *Engine) Drift(ctx context.Context, rel Release) ([]string, error) {
-	objects, err := manifestObjects(rel.Manifest)
+	objects, err := e.releaseObjects(rel)
 	if err != nil {
-		return nil, fmt.Errorf("cannot parse the manifest of release %s/%s: %w", rel.Namespace, rel.Name, err)
+		return nil, err
 	}
 	client, err := dynamic.NewForConfig(e.restConfig)
 	if err != nil {
 		return nil, fmt.Errorf("cannot build a client for the cluster: %w", err)
 	}
 	var drift []string
-	for _, desired := range objects {
+	for _, object := range objects {
+		desired := object.desired
+		id := objectID(object.kind, object.namespace, desired.GetName())
+		live, err := client.Resource(object.resource).Namespace(object.namespace).Get(ctx, desired.GetName(), metav1.GetOptions{})
+		if apierrors.IsNotFound(err) {
+			drift = append(drift, id+" is missing")
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("cannot read %s: %w", id, err)
+		}
+		// A Secret's values never appear in a drift report, which ends up in plan and state.
+		redact := object.group == "" && object.kind == "Secret"
+		for _, field := range fieldDrift(comparable(desired.Object), comparable(live.Object), "", redact) {
+			drift = append(drift, id+": "+field)
+		}
+	}
+	sort.Strings(drift)
+	return drift, nil
+}
+
+// Resources names every object of a release as kind/namespace/name (kind/name when cluster-scoped).
+func (e *Engine) Resources(rel Release) ([]string, error) {
+	objects, err := e.releaseObjects(rel)
+	if err != nil {
+		return nil, err
+	}
+	names := make([]string, 0, len(objects))
+	for _, object := range objects {
+		if object.namespace == "" {
+			names = append(names, object.kind+"/"+object.desired.GetName())
+			continue
+		}
+		names = append(names, object.kind+"/"+object.namespace+"/"+object.desired.GetName())
+	}
+	sort.Strings(names)
+	return names, nil
+}
+
+// releaseObject is an object of a release's manifest with where it lives in the cluster.
+type releaseObject struct {
+	desired   *unstructured.Unstructured
+	group     string
+	kind      string
+	resource  schema.GroupVersionResource
+	namespace string // empty for cluster-scoped objects
+}
+
+func (e *Engine) releaseObjects(rel Release) ([]releaseObject, error) {
+	manifest, err := manifestObjects(rel.Manifest)
+	if err != nil {
+		return nil, fmt.Errorf("cannot parse the manifest of release %s/%s: %w", rel.Namespace, rel.Name, err)
+	}
+	objects := make([]releaseObject, 0, len(manifest))
+	for _, desired := range manifest {
 		gvk := desired.GroupVersionKind()
 		mapping, err := e.mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
 		if err != nil {
@@ -45,23 +100,9 @@ func (e *Engine) Drift(ctx context.Context, rel Release) ([]string, error) {
 				namespace = rel.Namespace
 			}
 		}
-		id := objectID(gvk.Kind, namespace, desired.GetName())
-		live, err := client.Resource(mapping.Resource).Namespace(namespace).Get(ctx, desired.GetName(), metav1.GetOptions{})
-		if apierrors.IsNotFound(err) {
-			drift = append(drift, id+" is missing")
-			continue
-		}
-		if err != nil {
-			return nil, fmt.Errorf("cannot read %s: %w", id, err)
-		}
-		// A Secret's values never appear in a drift report, which ends up in plan and state.
-		redact := gvk.Group == "" && gvk.Kind == "Secret"
-		for _, field := range fieldDrift(comparable(desired.Object), comparable(live.Object), "", redact) {
-			drift = append(drift, id+": "+field)
-		}
+		objects = append(objects, releaseObject{desired: desired, group: gvk.Group, kind: gvk.Kind, resource: mapping.Resource, namespace: namespace})
 	}
-	sort.Strings(drift)
-	return drift, nil
+	return objects, nil
 }
 
 func objectID(kind, namespace, name string) string {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"time"
 
 	"helm.sh/helm/v4/pkg/action"
@@ -36,10 +37,19 @@ type Engine struct {
 	// one cluster discovers its APIs once.
 	discovery discovery.CachedDiscoveryInterface
 	mapper    meta.RESTMapper
+	releases  releaseLists
+}
+
+// EngineOption adjusts how an engine reaches its cluster.
+type EngineOption func(*rest.Config)
+
+// WithTransport wraps every HTTP round trip the engine makes (benchmarks count API calls with it).
+func WithTransport(wrap func(http.RoundTripper) http.RoundTripper) EngineOption {
+	return func(config *rest.Config) { config.Wrap(wrap) }
 }
 
 // NewEngine builds an engine from a cluster's kubeconfig without contacting the cluster.
-func NewEngine(kubeconfig []byte) (*Engine, error) {
+func NewEngine(kubeconfig []byte, opts ...EngineOption) (*Engine, error) {
 	config, err := clientcmd.Load(kubeconfig)
 	if err != nil {
 		return nil, fmt.Errorf("cannot load the cluster's kubeconfig: %w", err)
@@ -47,6 +57,9 @@ func NewEngine(kubeconfig []byte) (*Engine, error) {
 	restConfig, err := clientcmd.NewDefaultClientConfig(*config, nil).ClientConfig()
 	if err != nil {
 		return nil, fmt.Errorf("cannot use the cluster's kubeconfig: %w", err)
+	}
+	for _, opt := range opts {
+		opt(restConfig)
 	}
 	discoveryClient, err := discovery.NewDiscoveryClientForConfig(restConfig)
 	if err != nil {
@@ -116,6 +129,7 @@ func (e *Engine) Install(ctx context.Context, spec Spec) (Release, error) {
 	if err != nil {
 		return Release{}, err
 	}
+	defer e.releases.forget(spec.Namespace)
 	install := action.NewInstall(cfg)
 	install.Namespace = spec.Namespace
 	install.ReleaseName = spec.Name
@@ -137,6 +151,7 @@ func (e *Engine) Upgrade(ctx context.Context, spec Spec) (Release, error) {
 	if err != nil {
 		return Release{}, err
 	}
+	defer e.releases.forget(spec.Namespace)
 	upgrade := action.NewUpgrade(cfg)
 	upgrade.Namespace = spec.Namespace
 	upgrade.WaitStrategy = waitStrategy(spec.Wait)
@@ -160,6 +175,7 @@ func (e *Engine) Rollback(ctx context.Context, namespace, name string, revision 
 	if err != nil {
 		return Release{}, err
 	}
+	defer e.releases.forget(namespace)
 	rollback := action.NewRollback(cfg)
 	rollback.Version = revision
 	rollback.WaitStrategy = waitStrategy(wait)
@@ -194,6 +210,7 @@ func (e *Engine) Uninstall(ctx context.Context, namespace, name string, timeout 
 	if err != nil {
 		return err
 	}
+	defer e.releases.forget(namespace)
 	uninstall := action.NewUninstall(cfg)
 	uninstall.IgnoreNotFound = true
 	uninstall.WaitStrategy = kube.StatusWatcherStrategy

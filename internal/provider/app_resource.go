@@ -66,6 +66,7 @@ type appModel struct {
 	ChartVersion   types.String   `tfsdk:"chart_version"`
 	AppVersion     types.String   `tfsdk:"app_version"`
 	ManifestSHA256 types.String   `tfsdk:"manifest_sha256"`
+	Resources      types.List     `tfsdk:"resources"`
 	Drift          types.List     `tfsdk:"drift"`
 	Timeouts       timeouts.Value `tfsdk:"timeouts"`
 }
@@ -182,6 +183,11 @@ func (r *appResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp
 			"chart_version":   computedString("Version of the chart released."),
 			"app_version":     computedString("App version of the chart released."),
 			"manifest_sha256": computedString("SHA-256 of the rendered manifest."),
+			"resources": schema.ListAttribute{
+				Computed:            true,
+				ElementType:         types.StringType,
+				MarkdownDescription: "Every object of the release, as `kind/namespace/name` (`kind/name` when cluster-scoped).",
+			},
 			"drift": schema.ListAttribute{
 				Computed:    true,
 				ElementType: types.StringType,
@@ -390,7 +396,7 @@ func (r *appResource) Create(ctx context.Context, req resource.CreateRequest, re
 		return
 	}
 	plan.ID = types.StringValue(appID(plan))
-	setReleaseAttributes(&plan, rel)
+	resp.Diagnostics.Append(setReleaseAttributes(&plan, engine, rel)...)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 }
 
@@ -398,7 +404,19 @@ func appID(m appModel) string {
 	return m.Cluster.ValueString() + "/" + m.Namespace.ValueString() + "/" + m.Name.ValueString()
 }
 
-func setReleaseAttributes(m *appModel, rel helm.Release) {
+// setReleaseAttributes maps a release onto the model's computed attributes.
+func setReleaseAttributes(m *appModel, engine *helm.Engine, rel helm.Release) diag.Diagnostics {
+	var diags diag.Diagnostics
+	resources, err := engine.Resources(rel)
+	if err != nil {
+		diags.AddError("Cannot list the objects of the release", err.Error())
+		return diags
+	}
+	names := make([]attr.Value, len(resources))
+	for i, name := range resources {
+		names[i] = types.StringValue(name)
+	}
+	m.Resources = types.ListValueMust(types.StringType, names)
 	sum := sha256.Sum256([]byte(rel.Manifest))
 	m.Revision = types.Int64Value(int64(rel.Revision))
 	m.Status = types.StringValue(rel.Status)
@@ -406,6 +424,7 @@ func setReleaseAttributes(m *appModel, rel helm.Release) {
 	m.AppVersion = types.StringValue(rel.AppVersion)
 	m.ManifestSHA256 = types.StringValue(hex.EncodeToString(sum[:]))
 	m.Drift = types.ListValueMust(types.StringType, []attr.Value{})
+	return diags
 }
 
 func (r *appResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
@@ -418,7 +437,8 @@ func (r *appResource) Read(ctx context.Context, req resource.ReadRequest, resp *
 	if resp.Diagnostics.Append(diags...); diags.HasError() {
 		return
 	}
-	rel, err := engine.Get(ctx, state.Namespace.ValueString(), state.Name.ValueString())
+	// Find answers from one list of the namespace's releases, shared by every release refreshed in it.
+	rel, err := engine.Find(ctx, state.Namespace.ValueString(), state.Name.ValueString())
 	if errors.Is(err, helm.ErrReleaseNotFound) {
 		resp.State.RemoveResource(ctx)
 		return
@@ -433,7 +453,9 @@ func (r *appResource) Read(ctx context.Context, req resource.ReadRequest, resp *
 		state.Chart = importedChart(rel)
 	}
 	state.ID = types.StringValue(appID(state))
-	setReleaseAttributes(&state, rel)
+	if resp.Diagnostics.Append(setReleaseAttributes(&state, engine, rel)...); resp.Diagnostics.HasError() {
+		return
+	}
 	if rel.Status == "deployed" {
 		drift, err := engine.Drift(ctx, rel)
 		if err != nil {
@@ -507,7 +529,7 @@ func (r *appResource) Update(ctx context.Context, req resource.UpdateRequest, re
 			resp.Diagnostics.AddAttributeError(path.Root("rollback_to_revision"), "Cannot roll the release back", err.Error())
 			return
 		}
-		setReleaseAttributes(&plan, rel)
+		resp.Diagnostics.Append(setReleaseAttributes(&plan, engine, rel)...)
 		resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 		return
 	}
@@ -521,7 +543,7 @@ func (r *appResource) Update(ctx context.Context, req resource.UpdateRequest, re
 		resp.Diagnostics.AddError("Cannot upgrade the release", detail)
 		return
 	}
-	setReleaseAttributes(&plan, rel)
+	resp.Diagnostics.Append(setReleaseAttributes(&plan, engine, rel)...)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 }
 

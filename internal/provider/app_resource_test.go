@@ -156,6 +156,11 @@ func TestAccAppWebService(t *testing.T) {
 					statecheck.ExpectKnownValue(address, tfjsonpath.New("status"), knownvalue.StringExact("deployed")),
 					statecheck.ExpectKnownValue(address, tfjsonpath.New("chart_version"), knownvalue.StringExact("1.0.0")),
 					statecheck.ExpectKnownValue(address, tfjsonpath.New("manifest_sha256"), knownvalue.StringRegexp(regexp.MustCompile(`^[0-9a-f]{64}$`))),
+					statecheck.ExpectKnownValue(address, tfjsonpath.New("resources"), knownvalue.ListExact([]knownvalue.Check{
+						knownvalue.StringExact("Deployment/" + namespace + "/api"),
+						knownvalue.StringExact("PodDisruptionBudget/" + namespace + "/api"),
+						knownvalue.StringExact("Service/" + namespace + "/api"),
+					})),
 					stateHasNoSecrets(),
 				},
 				// wait = true: the apply returned only once the Pods were up.

@@ -1,0 +1,93 @@
+package helm
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	"helm.sh/helm/v4/pkg/release"
+)
+
+// releaseLists holds, per namespace, the latest revision of every release, read with one list call.
+// A refresh of many releases in one cluster then costs one call per namespace instead of one per
+// release. The engine's own writes drop the namespace's entry; changes made by others are seen by
+// the next provider process (Terraform starts one per plan and per apply).
+type releaseLists struct {
+	mu          sync.Mutex
+	byNamespace map[string]*namespaceReleases
+}
+
+type namespaceReleases struct {
+	// mu is held while the list is read, so that concurrent refreshes of one namespace share one call.
+	mu     sync.Mutex
+	loaded bool
+	latest map[string]Release
+}
+
+func (l *releaseLists) namespace(namespace string) *namespaceReleases {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.byNamespace == nil {
+		l.byNamespace = map[string]*namespaceReleases{}
+	}
+	entry, ok := l.byNamespace[namespace]
+	if !ok {
+		entry = &namespaceReleases{}
+		l.byNamespace[namespace] = entry
+	}
+	return entry
+}
+
+func (l *releaseLists) forget(namespace string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	delete(l.byNamespace, namespace)
+}
+
+// Find reads the latest revision of a release through the engine's per-namespace release list: the
+// first Find in a namespace lists its releases, later ones are answered from that list until the engine
+// changes a release there. ErrReleaseNotFound when there is none. Refresh uses Find; operations that
+// act on a release use Get, which always reads the cluster.
+func (e *Engine) Find(ctx context.Context, namespace, name string) (Release, error) {
+	entry := e.releases.namespace(namespace)
+	entry.mu.Lock()
+	defer entry.mu.Unlock()
+	if !entry.loaded {
+		latest, err := e.listLatest(ctx, namespace)
+		if err != nil {
+			return Release{}, err
+		}
+		entry.latest, entry.loaded = latest, true
+	}
+	rel, ok := entry.latest[name]
+	if !ok {
+		return Release{}, fmt.Errorf("release %s/%s: %w", namespace, name, ErrReleaseNotFound)
+	}
+	return rel, nil
+}
+
+// listLatest lists every revision of every release in namespace and keeps the latest of each.
+func (e *Engine) listLatest(ctx context.Context, namespace string) (map[string]Release, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	cfg, err := e.configuration(namespace)
+	if err != nil {
+		return nil, err
+	}
+	all, err := cfg.Releases.Driver.List(func(release.Releaser) bool { return true })
+	if err != nil {
+		return nil, fmt.Errorf("cannot list the releases of namespace %q: %w", namespace, err)
+	}
+	latest := map[string]Release{}
+	for _, releaser := range all {
+		rel, err := fromHelm(releaser)
+		if err != nil {
+			return nil, err
+		}
+		if current, ok := latest[rel.Name]; !ok || rel.Revision > current.Revision {
+			latest[rel.Name] = rel
+		}
+	}
+	return latest, nil
+}
