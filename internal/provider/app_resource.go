@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 	"time"
 
@@ -72,9 +73,33 @@ type appModel struct {
 }
 
 type appChartModel struct {
-	Catalog types.String `tfsdk:"catalog"`
-	Version types.String `tfsdk:"version"`
-	Path    types.String `tfsdk:"path"`
+	Catalog    types.String `tfsdk:"catalog"`
+	Repository types.String `tfsdk:"repository"`
+	Name       types.String `tfsdk:"name"`
+	OCI        types.String `tfsdk:"oci"`
+	Path       types.String `tfsdk:"path"`
+	Version    types.String `tfsdk:"version"`
+	Digest     types.String `tfsdk:"digest"`
+}
+
+// remote names the chart of a repository or registry source.
+func (c *appChartModel) remote() helm.RemoteChart {
+	return helm.RemoteChart{
+		Repository: c.Repository.ValueString(),
+		Name:       c.Name.ValueString(),
+		OCI:        c.OCI.ValueString(),
+		Version:    c.Version.ValueString(),
+		Digest:     c.Digest.ValueString(),
+	}
+}
+
+func (c *appChartModel) anyUnknown() bool {
+	for _, v := range []types.String{c.Catalog, c.Repository, c.Name, c.OCI, c.Path, c.Version, c.Digest} {
+		if v.IsUnknown() {
+			return true
+		}
+	}
+	return false
 }
 
 func (r *appResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
@@ -119,19 +144,42 @@ func (r *appResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp
 			},
 			"chart": schema.SingleNestedAttribute{
 				Required:            true,
-				MarkdownDescription: "The chart: `catalog` (optionally with `version`) or `path`.",
+				MarkdownDescription: "The chart, from one source: `catalog`, `repository` with `name`, `oci`, or `path`.",
 				Attributes: map[string]schema.Attribute{
 					"catalog": schema.StringAttribute{
 						Optional:            true,
 						MarkdownDescription: fmt.Sprintf("Name of a standardized chart of the platform's catalog: %s.", strings.Join(catalog.Names(), ", ")),
 					},
-					"version": schema.StringAttribute{
+					"repository": schema.StringAttribute{
+						Optional: true,
+						MarkdownDescription: "URL of an HTTP(S) chart repository (the directory of its `index.yaml`), with `name` and `version`. " +
+							"The archive must match the digest the index gives.",
+						Validators: []validator.String{stringvalidator.RegexMatches(regexp.MustCompile(`^https?://[^/\s]+`), "must be an http:// or https:// URL")},
+					},
+					"name": schema.StringAttribute{
 						Optional:            true,
-						MarkdownDescription: "Version of the catalog chart; the shipped one when empty.",
+						MarkdownDescription: "Name of the chart in `repository`.",
+					},
+					"oci": schema.StringAttribute{
+						Optional: true,
+						MarkdownDescription: "OCI reference of the chart, `oci://host/path/chart`, with `version` (no tag or digest in the " +
+							"reference). Registries on loopback may speak plain HTTP; others must use TLS.",
+						Validators: []validator.String{ociReference{}},
 					},
 					"path": schema.StringAttribute{
 						Optional:            true,
 						MarkdownDescription: "Path of a local chart directory or `.tgz` archive.",
+					},
+					"version": schema.StringAttribute{
+						Optional: true,
+						MarkdownDescription: "Exact version of the chart: required for `repository` and `oci`; for `catalog`, the " +
+							"shipped version when empty; not used with `path` (its `Chart.yaml` says).",
+					},
+					"digest": schema.StringAttribute{
+						Optional: true,
+						MarkdownDescription: "`sha256:<hex>` of the chart archive, for `repository` and `oci`: the apply fails unless " +
+							"the downloaded archive has this digest, so a re-published version cannot slip in.",
+						Validators: []validator.String{stringvalidator.RegexMatches(regexp.MustCompile(`^sha256:[0-9a-f]{64}$`), "must be sha256: followed by 64 lowercase hex digits")},
 					},
 				},
 			},
@@ -212,13 +260,56 @@ func (r *appResource) ValidateConfig(ctx context.Context, req resource.ValidateC
 		return
 	}
 	c := config.Chart
+	if c.anyUnknown() {
+		return
+	}
+	chartPath := path.Root("chart")
+	sources := 0
+	for _, v := range []types.String{c.Catalog, c.Repository, c.OCI, c.Path} {
+		if !v.IsNull() {
+			sources++
+		}
+	}
+	if sources != 1 {
+		resp.Diagnostics.AddAttributeError(chartPath, "Invalid chart", "Set exactly one of chart.catalog, chart.repository, chart.oci and chart.path.")
+		return
+	}
+	remote := !c.Repository.IsNull() || !c.OCI.IsNull()
 	switch {
-	case c.Catalog.IsUnknown() || c.Path.IsUnknown():
-	case c.Catalog.IsNull() == c.Path.IsNull():
-		resp.Diagnostics.AddAttributeError(path.Root("chart"), "Invalid chart", "Set exactly one of chart.catalog and chart.path.")
+	case !c.Repository.IsNull() && c.Name.IsNull():
+		resp.Diagnostics.AddAttributeError(chartPath.AtName("name"), "Invalid chart", "chart.repository needs chart.name, the chart's name in the repository.")
+	case c.Repository.IsNull() && !c.Name.IsNull():
+		resp.Diagnostics.AddAttributeError(chartPath.AtName("name"), "Invalid chart", "chart.name names a chart of chart.repository; set the repository or remove the name.")
+	}
+	switch {
+	case remote && c.Version.IsNull():
+		resp.Diagnostics.AddAttributeError(chartPath.AtName("version"), "Invalid chart",
+			"A chart from a repository or registry needs an exact chart.version, so that every apply installs the same chart.")
 	case !c.Path.IsNull() && !c.Version.IsNull():
-		resp.Diagnostics.AddAttributeError(path.Root("chart").AtName("version"), "Invalid chart",
-			"chart.version selects a catalog chart's version; a local chart's version is in its Chart.yaml.")
+		resp.Diagnostics.AddAttributeError(chartPath.AtName("version"), "Invalid chart",
+			"chart.version selects a chart's version from a catalog, repository or registry; a local chart's version is in its Chart.yaml.")
+	}
+	if !remote && !c.Digest.IsNull() {
+		resp.Diagnostics.AddAttributeError(chartPath.AtName("digest"), "Invalid chart",
+			"chart.digest pins an archive downloaded from chart.repository or chart.oci; catalog and local charts are not downloaded.")
+	}
+}
+
+// ociReference checks the shape of chart.oci.
+type ociReference struct{}
+
+func (ociReference) Description(context.Context) string {
+	return "must be oci://host/path/chart, without a tag or digest"
+}
+
+func (v ociReference) MarkdownDescription(ctx context.Context) string { return v.Description(ctx) }
+
+func (ociReference) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
+	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
+		return
+	}
+	if err := helm.ValidOCIReference(req.ConfigValue.ValueString()); err != nil {
+		resp.Diagnostics.AddAttributeError(req.Path, "Invalid OCI reference", err.Error()+"; the version goes in chart.version and the archive digest in chart.digest.")
 	}
 }
 
@@ -230,8 +321,7 @@ func (r *appResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanReq
 	}
 	var plan appModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	if resp.Diagnostics.HasError() || plan.Chart == nil || plan.Values.IsUnknown() ||
-		plan.Chart.Catalog.IsUnknown() || plan.Chart.Path.IsUnknown() || plan.Chart.Version.IsUnknown() {
+	if resp.Diagnostics.HasError() || plan.Chart == nil || plan.Values.IsUnknown() || plan.Chart.anyUnknown() || r.backends == nil {
 		return
 	}
 	var config appModel
@@ -239,7 +329,7 @@ func (r *appResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanReq
 	if resp.Diagnostics.HasError() || config.SensitiveWO.IsUnknown() {
 		return
 	}
-	ch, values, diags := loadChartAndValues(plan, config.SensitiveWO)
+	ch, values, diags := r.loadChartAndValues(ctx, plan, config.SensitiveWO)
 	if resp.Diagnostics.Append(diags...); diags.HasError() {
 		return
 	}
@@ -250,16 +340,22 @@ func (r *appResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanReq
 
 // loadChartAndValues resolves the chart of model and parses its values, with the write-only sensitive
 // values (which only the configuration holds) merged over them.
-func loadChartAndValues(model appModel, sensitive types.String) (*chart.Chart, map[string]any, diag.Diagnostics) {
+func (r *appResource) loadChartAndValues(ctx context.Context, model appModel, sensitive types.String) (*chart.Chart, map[string]any, diag.Diagnostics) {
 	var diags diag.Diagnostics
 	var (
 		ch  *chart.Chart
 		err error
 	)
-	if !model.Chart.Catalog.IsNull() {
-		ch, err = catalog.Load(model.Chart.Catalog.ValueString(), model.Chart.Version.ValueString())
-	} else {
-		ch, err = helm.LoadChart(model.Chart.Path.ValueString())
+	switch c := model.Chart; {
+	case !c.Catalog.IsNull():
+		ch, err = catalog.Load(c.Catalog.ValueString(), c.Version.ValueString())
+	case !c.Path.IsNull():
+		ch, err = helm.LoadChart(c.Path.ValueString())
+	default:
+		var fetched helm.FetchedChart
+		tflog.Debug(ctx, "fetching chart", map[string]any{"chart": c.remote().String()})
+		fetched, err = r.backends.charts.Fetch(ctx, c.remote())
+		ch = fetched.Chart
 	}
 	if err != nil {
 		diags.AddAttributeError(path.Root("chart"), "Cannot load the chart", err.Error())
@@ -330,7 +426,7 @@ func (r *appResource) engineFor(ctx context.Context, cluster string) (*helm.Engi
 // releaseInputs resolves what an install or upgrade needs: the chart, the values with the sensitive
 // ones merged in, and an engine for the cluster.
 func (r *appResource) releaseInputs(ctx context.Context, plan appModel, sensitive types.String) (*chart.Chart, map[string]any, *helm.Engine, diag.Diagnostics) {
-	ch, values, diags := loadChartAndValues(plan, sensitive)
+	ch, values, diags := r.loadChartAndValues(ctx, plan, sensitive)
 	if diags.HasError() {
 		return nil, nil, nil, diags
 	}
@@ -478,10 +574,19 @@ func (r *appResource) Read(ctx context.Context, req resource.ReadRequest, resp *
 func importedChart(rel helm.Release) *appChartModel {
 	for _, name := range catalog.Names() {
 		if name == rel.ChartName {
-			return &appChartModel{Catalog: types.StringValue(name), Version: types.StringValue(rel.ChartVersion), Path: types.StringNull()}
+			chart := nullChart()
+			chart.Catalog, chart.Version = types.StringValue(name), types.StringValue(rel.ChartVersion)
+			return chart
 		}
 	}
-	return &appChartModel{Catalog: types.StringNull(), Version: types.StringNull(), Path: types.StringValue(rel.ChartName)}
+	chart := nullChart()
+	chart.Path = types.StringValue(rel.ChartName)
+	return chart
+}
+
+func nullChart() *appChartModel {
+	null := types.StringNull()
+	return &appChartModel{Catalog: null, Repository: null, Name: null, OCI: null, Path: null, Version: null, Digest: null}
 }
 
 func (r *appResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {

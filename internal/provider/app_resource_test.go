@@ -255,7 +255,37 @@ resource "idp_app" "api" {
 		"CatalogAndPath": {
 			reason: "A chart comes from the catalog or a path, not both.",
 			body:   `chart = { catalog = "web-service", path = "./chart" }`,
-			want:   regexp.MustCompile(`Set exactly one of chart.catalog and chart.path`),
+			want:   regexp.MustCompile(`Set exactly one of chart.catalog, chart.repository, chart.oci and chart.path`),
+		},
+		"RepositoryWithoutName": {
+			reason: "A repository chart needs its name in the repository.",
+			body:   `chart = { repository = "https://charts.example.com", version = "1.0.0" }`,
+			want:   regexp.MustCompile(`chart.repository needs chart.name`),
+		},
+		"RepositoryWithoutVersion": {
+			reason: "A downloaded chart is pinned to an exact version.",
+			body:   `chart = { repository = "https://charts.example.com", name = "api" }`,
+			want:   regexp.MustCompile(`needs an exact chart.version`),
+		},
+		"RepositoryNotHTTP": {
+			reason: "A chart repository is reached over http(s).",
+			body:   `chart = { repository = "ftp://charts.example.com", name = "api", version = "1.0.0" }`,
+			want:   regexp.MustCompile(`must be an http:// or https:// URL`),
+		},
+		"OCIWithTag": {
+			reason: "The version of an OCI chart is chart.version, not a tag in the reference.",
+			body:   `chart = { oci = "oci://ghcr.io/acme/api:1.0.0", version = "1.0.0" }`,
+			want:   regexp.MustCompile(`(?s)Invalid OCI reference.*without a tag or digest`),
+		},
+		"DigestOnCatalog": {
+			reason: "A digest pins a downloaded archive; the catalog's charts are not downloaded.",
+			body:   `chart = { catalog = "web-service", digest = "sha256:0000000000000000000000000000000000000000000000000000000000000000" }`,
+			want:   regexp.MustCompile(`chart.digest pins an archive downloaded`),
+		},
+		"MalformedDigest": {
+			reason: "A digest is sha256: and 64 hex digits.",
+			body:   `chart = { oci = "oci://ghcr.io/acme/api", version = "1.0.0", digest = "md5:abc" }`,
+			want:   regexp.MustCompile(`must be sha256: followed by 64 lowercase hex digits`),
 		},
 		"UnknownCatalogChart": {
 			reason: "An unknown catalog chart is named with what the catalog has.",

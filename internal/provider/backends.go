@@ -53,6 +53,9 @@ type backends struct {
 	// helmEngines holds one engine per cluster kubeconfig, so the releases of a cluster share its
 	// clients and API discovery for the life of the provider process.
 	helmEngines map[[sha256.Size]byte]*helm.Engine
+	// charts keeps the charts downloaded from repositories and registries, so the releases of one chart
+	// download it once per provider process.
+	charts helm.Fetcher
 }
 
 func newBackends(configs backendConfigs) *backends {

@@ -75,6 +75,10 @@ const (
 	EnvKeycloakAdminUser  = "IDP_SANDBOX_KEYCLOAK_ADMIN_USER"
 	EnvKeycloakAdminPass  = "IDP_SANDBOX_KEYCLOAK_ADMIN_PASSWORD"
 	EnvKeycloakUsers      = "IDP_SANDBOX_KEYCLOAK_USERS"
+	// EnvRegistryHost is the host:port of the sandbox's OCI registry (plain HTTP on loopback).
+	EnvRegistryHost = "IDP_SANDBOX_REGISTRY_HOST"
+	// EnvHelm is the path of the helm CLI, for tests that release charts the way users do outside Terraform.
+	EnvHelm = "IDP_SANDBOX_HELM"
 )
 
 // Prepare builds every tool and fetches Keycloak ahead of Start, so that a test run's timeout does not
@@ -102,13 +106,120 @@ func Prepare(ctx context.Context, opts Options) error {
 // Start builds what is missing, starts every component, waits until each is healthy, and returns the
 // running sandbox. On error it stops whatever it had started.
 func Start(ctx context.Context, opts Options) (_ *Sandbox, err error) {
-	if opts.Log == nil {
-		opts.Log = io.Discard
+	s, err := newSandbox(opts)
+	if err != nil {
+		return nil, err
 	}
+	defer func() {
+		if err != nil {
+			s.logf("start failed; stopping what was started (logs kept in %s)", filepath.Join(s.dir, "logs"))
+			s.ownsDir = false // keep the logs for whoever reads the error
+			_ = s.Stop()
+		}
+	}()
 	if opts.RepoRoot == "" {
 		if opts.RepoRoot, err = findRepoRoot(); err != nil {
 			return nil, err
 		}
+	}
+
+	started := time.Now()
+	s.logf("starting in %s", s.dir)
+	bins, err := s.buildTools(ctx, opts.RepoRoot)
+	if err != nil {
+		return nil, err
+	}
+
+	var (
+		wg                          sync.WaitGroup
+		management                  *controlPlane
+		workload                    *WorkloadCluster
+		token                       string
+		vault                       *vaultEndpoint
+		keycloak                    *keycloakEndpoint
+		registry                    string
+		kubeErr, servicesErr, kcErr error
+	)
+	wg.Add(3)
+	go func() {
+		defer wg.Done()
+		var etcdURL string
+		if etcdURL, kubeErr = s.startEtcd(ctx, bins["etcd"]); kubeErr != nil {
+			return
+		}
+		if management, kubeErr = s.startControlPlane(ctx, bins["kubernetes"], "management", etcdURL); kubeErr != nil {
+			return
+		}
+		if token, kubeErr = providerServiceAccountToken(ctx, management); kubeErr != nil {
+			return
+		}
+		s.logf("management cluster ready at %s", management.host)
+		if workload, kubeErr = s.startWorkloadCluster(ctx, bins, etcdURL, "workload"); kubeErr == nil {
+			s.logf("workload cluster ready at %s", workload.Host)
+		}
+	}()
+	go func() {
+		defer wg.Done()
+		if vault, servicesErr = s.startVault(ctx, bins["vault"]); servicesErr != nil {
+			return
+		}
+		s.logf("vault ready at %s", vault.address)
+		if registry, servicesErr = s.startRegistry(ctx, bins["registry"]); servicesErr == nil {
+			s.logf("OCI registry ready at %s", registry)
+		}
+	}()
+	go func() {
+		defer wg.Done()
+		if keycloak, kcErr = s.startKeycloak(ctx); kcErr == nil {
+			s.logf("keycloak ready at %s (realm %q)", keycloak.url, KeycloakRealm)
+		}
+	}()
+	wg.Wait()
+	if err := errors.Join(kubeErr, servicesErr, kcErr); err != nil {
+		return nil, err
+	}
+
+	s.Management = &ManagementCluster{Host: management.host, CAPEM: management.caPEM, KubeconfigPath: management.kubeconfigPath}
+	s.Workload = workload
+	var users []string
+	for _, user := range keycloak.users {
+		users = append(users, user.Username+":"+user.Password+":"+user.Group)
+	}
+	s.env = map[string]string{
+		"IDP_MANAGEMENT_CLUSTER_KUBECONFIG_PATH": management.kubeconfigPath,
+		"IDP_VAULT_ADDRESS":                      vault.address,
+		"IDP_VAULT_APPROLE_ROLE_ID":              vault.roleID,
+		"IDP_VAULT_APPROLE_SECRET_ID":            vault.secretID,
+		"IDP_KEYCLOAK_URL":                       keycloak.url,
+		"IDP_KEYCLOAK_REALM":                     KeycloakRealm,
+		"IDP_KEYCLOAK_CLIENT_ID":                 KeycloakClientID,
+		"IDP_KEYCLOAK_CLIENT_SECRET":             keycloak.clientSecret,
+		EnvDir:                                   s.dir,
+		EnvTofu:                                  filepath.Join(bins["tofu"], "tofu"),
+		EnvTerraform:                             filepath.Join(bins["terraform"], "terraform"),
+		EnvManagementHost:                        management.host,
+		EnvManagementCAFile:                      filepath.Join(s.dir, "management", "ca.crt"),
+		EnvManagementToken:                       token,
+		EnvVaultRootToken:                        vault.rootToken,
+		EnvWorkloadKubeconfig:                    workload.KubeconfigPath,
+		EnvWorkloadHost:                          workload.Host,
+		EnvKeycloakAdminUser:                     keycloak.adminUser,
+		EnvKeycloakAdminPass:                     keycloak.adminPassword,
+		EnvKeycloakUsers:                         strings.Join(users, ","),
+		EnvRegistryHost:                          registry,
+		EnvHelm:                                  filepath.Join(bins["helm"], "helm"),
+	}
+	if err := s.WriteEnvFile(filepath.Join(s.dir, "env")); err != nil {
+		return nil, err
+	}
+	s.logf("ready in %s; environment in %s", time.Since(started).Round(time.Second), filepath.Join(s.dir, "env"))
+	return s, nil
+}
+
+// newSandbox creates the state directory of a sandbox and records its owner.
+func newSandbox(opts Options) (_ *Sandbox, err error) {
+	if opts.Log == nil {
+		opts.Log = io.Discard
 	}
 	if opts.CacheDir == "" {
 		if opts.CacheDir, err = defaultCacheDir(); err != nil {
@@ -144,98 +255,47 @@ func Start(ctx context.Context, opts Options) (_ *Sandbox, err error) {
 	if err := os.WriteFile(filepath.Join(s.dir, "owner"), owner, 0o644); err != nil {
 		return nil, fmt.Errorf("cannot record the owner of the sandbox: %w", err)
 	}
+	return s, nil
+}
+
+// StartClusters starts only Kubernetes: one etcd and a bare control plane (kube-apiserver and
+// controller-manager, no nodes) per name, for benchmarks that need several clusters and nothing else.
+// It returns the admin kubeconfig path of each cluster, in the order of names.
+func StartClusters(ctx context.Context, opts Options, names ...string) (_ *Sandbox, kubeconfigs []string, err error) {
+	s, err := newSandbox(opts)
+	if err != nil {
+		return nil, nil, err
+	}
 	defer func() {
 		if err != nil {
-			s.logf("start failed; stopping what was started (logs kept in %s)", filepath.Join(s.dir, "logs"))
-			s.ownsDir = false // keep the logs for whoever reads the error
+			s.ownsDir = false
 			_ = s.Stop()
 		}
 	}()
-
-	started := time.Now()
-	s.logf("starting in %s", s.dir)
-	bins, err := s.buildTools(ctx, opts.RepoRoot)
+	if opts.RepoRoot == "" {
+		if opts.RepoRoot, err = findRepoRoot(); err != nil {
+			return nil, nil, err
+		}
+	}
+	builder := &toolBuilder{repoRoot: opts.RepoRoot, cacheDir: s.cacheDir, log: s.logf}
+	bins := map[string]string{}
+	for _, tool := range []string{"etcd", "kubernetes"} {
+		if bins[tool], err = builder.build(ctx, tool); err != nil {
+			return nil, nil, err
+		}
+	}
+	etcdURL, err := s.startEtcd(ctx, bins["etcd"])
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-
-	var (
-		wg                       sync.WaitGroup
-		management               *controlPlane
-		workload                 *WorkloadCluster
-		token                    string
-		vault                    *vaultEndpoint
-		keycloak                 *keycloakEndpoint
-		kubeErr, vaultErr, kcErr error
-	)
-	wg.Add(3)
-	go func() {
-		defer wg.Done()
-		var etcdURL string
-		if etcdURL, kubeErr = s.startEtcd(ctx, bins["etcd"]); kubeErr != nil {
-			return
+	for _, name := range names {
+		cp, err := s.startControlPlane(ctx, bins["kubernetes"], name, etcdURL)
+		if err != nil {
+			return nil, nil, err
 		}
-		if management, kubeErr = s.startControlPlane(ctx, bins["kubernetes"], "management", etcdURL); kubeErr != nil {
-			return
-		}
-		if token, kubeErr = providerServiceAccountToken(ctx, management); kubeErr != nil {
-			return
-		}
-		s.logf("management cluster ready at %s", management.host)
-		if workload, kubeErr = s.startWorkloadCluster(ctx, bins, etcdURL, "workload"); kubeErr == nil {
-			s.logf("workload cluster ready at %s", workload.Host)
-		}
-	}()
-	go func() {
-		defer wg.Done()
-		if vault, vaultErr = s.startVault(ctx, bins["vault"]); vaultErr == nil {
-			s.logf("vault ready at %s", vault.address)
-		}
-	}()
-	go func() {
-		defer wg.Done()
-		if keycloak, kcErr = s.startKeycloak(ctx); kcErr == nil {
-			s.logf("keycloak ready at %s (realm %q)", keycloak.url, KeycloakRealm)
-		}
-	}()
-	wg.Wait()
-	if err := errors.Join(kubeErr, vaultErr, kcErr); err != nil {
-		return nil, err
+		kubeconfigs = append(kubeconfigs, cp.kubeconfigPath)
 	}
-
-	s.Management = &ManagementCluster{Host: management.host, CAPEM: management.caPEM, KubeconfigPath: management.kubeconfigPath}
-	s.Workload = workload
-	var users []string
-	for _, user := range keycloak.users {
-		users = append(users, user.Username+":"+user.Password+":"+user.Group)
-	}
-	s.env = map[string]string{
-		"IDP_MANAGEMENT_CLUSTER_KUBECONFIG_PATH": management.kubeconfigPath,
-		"IDP_VAULT_ADDRESS":                      vault.address,
-		"IDP_VAULT_APPROLE_ROLE_ID":              vault.roleID,
-		"IDP_VAULT_APPROLE_SECRET_ID":            vault.secretID,
-		"IDP_KEYCLOAK_URL":                       keycloak.url,
-		"IDP_KEYCLOAK_REALM":                     KeycloakRealm,
-		"IDP_KEYCLOAK_CLIENT_ID":                 KeycloakClientID,
-		"IDP_KEYCLOAK_CLIENT_SECRET":             keycloak.clientSecret,
-		EnvDir:                                   s.dir,
-		EnvTofu:                                  filepath.Join(bins["tofu"], "tofu"),
-		EnvTerraform:                             filepath.Join(bins["terraform"], "terraform"),
-		EnvManagementHost:                        management.host,
-		EnvManagementCAFile:                      filepath.Join(s.dir, "management", "ca.crt"),
-		EnvManagementToken:                       token,
-		EnvVaultRootToken:                        vault.rootToken,
-		EnvWorkloadKubeconfig:                    workload.KubeconfigPath,
-		EnvWorkloadHost:                          workload.Host,
-		EnvKeycloakAdminUser:                     keycloak.adminUser,
-		EnvKeycloakAdminPass:                     keycloak.adminPassword,
-		EnvKeycloakUsers:                         strings.Join(users, ","),
-	}
-	if err := s.WriteEnvFile(filepath.Join(s.dir, "env")); err != nil {
-		return nil, err
-	}
-	s.logf("ready in %s; environment in %s", time.Since(started).Round(time.Second), filepath.Join(s.dir, "env"))
-	return s, nil
+	return s, kubeconfigs, nil
 }
 
 // buildTools builds every wrapper module under tools/ that the sandbox runs, one at a time (each build
@@ -249,7 +309,7 @@ func (s *Sandbox) buildTools(ctx context.Context, repoRoot string) (map[string]s
 	}()
 	bins := map[string]string{}
 	var buildErr error
-	for _, tool := range []string{"etcd", "kubernetes", "kwok", "vault", "tofu", "terraform"} {
+	for _, tool := range []string{"etcd", "kubernetes", "kwok", "vault", "registry", "tofu", "terraform", "helm"} {
 		dir, err := builder.build(ctx, tool)
 		if err != nil {
 			buildErr = err

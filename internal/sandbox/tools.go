@@ -36,6 +36,9 @@ func ldflags(tool string) string {
 			" -X k8s.io/component-base/version.gitMajor=1" +
 			" -X k8s.io/component-base/version.gitMinor=" + minor +
 			" -X k8s.io/component-base/version.gitTreeState=clean"
+	case "helm":
+		// Helm reports this version and stamps it into the releases it makes.
+		flags += " -X helm.sh/helm/v4/internal/version.version=" + HelmVersion
 	case "tofu":
 		// Without this OpenTofu reports itself as a development build.
 		flags += " -X github.com/opentofu/opentofu/version.dev=no"

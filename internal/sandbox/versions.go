@@ -10,6 +10,10 @@ const (
 	OpenTofuVersion   = "v1.12.6"
 	TerraformVersion  = "v1.5.7"
 	KwokVersion       = "v0.8.0"
+	// RegistryVersion is the distribution (OCI) registry the chart tests push to and pull from.
+	RegistryVersion = "v3.1.2"
+	// HelmVersion is both the SDK the provider links and the CLI the import tests release with.
+	HelmVersion = "v4.3.1"
 
 	// Keycloak is not a Go program: its distribution comes from Maven Central.
 	KeycloakVersion  = "26.5.6"
@@ -24,6 +28,8 @@ var toolPins = map[string]struct{ module, version string }{
 	"tofu":       {"github.com/opentofu/opentofu", OpenTofuVersion},
 	"terraform":  {"github.com/hashicorp/terraform", TerraformVersion},
 	"kwok":       {"sigs.k8s.io/kwok", KwokVersion},
+	"registry":   {"github.com/distribution/distribution/v3", RegistryVersion},
+	"helm":       {"helm.sh/helm/v4", HelmVersion},
 }
 
 // javaHomes are the JDKs Keycloak is started with, most preferred first; Keycloak 26.5 runs on 21 and 25.

@@ -1,0 +1,254 @@
+package helm
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	chart "helm.sh/helm/v4/pkg/chart/v2"
+	"helm.sh/helm/v4/pkg/chart/v2/loader"
+	"helm.sh/helm/v4/pkg/registry"
+	repo "helm.sh/helm/v4/pkg/repo/v1"
+	"sigs.k8s.io/yaml"
+)
+
+// maxIndexBytes bounds a repository's index.yaml; large public repositories' indexes are a few MiB.
+const maxIndexBytes = 32 << 20
+
+// RemoteChart names a chart in an HTTP chart repository (Repository and Name) or an OCI registry (OCI,
+// as oci://host/path/chart), at an exact Version.
+type RemoteChart struct {
+	Repository string
+	Name       string
+	OCI        string
+	Version    string
+	// Digest, when set, pins the chart archive: sha256:<hex> of the .tgz.
+	Digest string
+}
+
+func (c RemoteChart) String() string {
+	if c.OCI != "" {
+		return c.OCI + ":" + c.Version
+	}
+	return strings.TrimSuffix(c.Repository, "/") + "/" + c.Name + "@" + c.Version
+}
+
+// FetchedChart is a chart downloaded and verified, with the digest of its archive.
+type FetchedChart struct {
+	Chart  *chart.Chart
+	Digest string
+}
+
+// Fetcher downloads charts from repositories and registries, verifies them and keeps them for the life of
+// the provider process, so that one chart used by many releases is downloaded once.
+type Fetcher struct {
+	HTTPClient *http.Client
+
+	mu      sync.Mutex
+	fetched map[string]FetchedChart
+}
+
+// Fetch downloads, verifies and loads a chart. A repository chart must match the digest its index
+// gives; every chart must match c.Digest when that is set; archives are size-limited and loaded with
+// Helm's traversal checks.
+func (f *Fetcher) Fetch(ctx context.Context, c RemoteChart) (FetchedChart, error) {
+	key := c.String()
+	f.mu.Lock()
+	cached, ok := f.fetched[key]
+	f.mu.Unlock()
+	if ok {
+		if err := matchDigest(c, cached.Digest, "the pinned"); err != nil {
+			return FetchedChart{}, err
+		}
+		return cached, nil
+	}
+	var (
+		archive []byte
+		err     error
+	)
+	if c.OCI != "" {
+		archive, err = f.pullOCI(ctx, c)
+	} else {
+		archive, err = f.downloadFromRepository(ctx, c)
+	}
+	if err != nil {
+		return FetchedChart{}, err
+	}
+	sum := sha256.Sum256(archive)
+	digest := "sha256:" + hex.EncodeToString(sum[:])
+	if err := matchDigest(c, digest, "the pinned"); err != nil {
+		return FetchedChart{}, err
+	}
+	ch, err := loader.LoadArchive(bytes.NewReader(archive))
+	if err != nil {
+		return FetchedChart{}, fmt.Errorf("cannot load chart %s: %w", c, err)
+	}
+	if ch.Metadata.Version != c.Version {
+		return FetchedChart{}, fmt.Errorf("chart %s holds version %s", c, ch.Metadata.Version)
+	}
+	fetched := FetchedChart{Chart: ch, Digest: digest}
+	f.mu.Lock()
+	if f.fetched == nil {
+		f.fetched = map[string]FetchedChart{}
+	}
+	f.fetched[key] = fetched
+	f.mu.Unlock()
+	return fetched, nil
+}
+
+func matchDigest(c RemoteChart, digest, whose string) error {
+	if c.Digest != "" && !strings.EqualFold(c.Digest, digest) {
+		return fmt.Errorf("chart %s has digest %s, not %s digest %s", c, digest, whose, c.Digest)
+	}
+	return nil
+}
+
+func (f *Fetcher) client() *http.Client {
+	if f.HTTPClient != nil {
+		return f.HTTPClient
+	}
+	return &http.Client{Timeout: 2 * time.Minute}
+}
+
+// downloadFromRepository finds the chart in the repository's index and downloads its archive, checking it
+// against the index's digest.
+func (f *Fetcher) downloadFromRepository(ctx context.Context, c RemoteChart) ([]byte, error) {
+	base, err := url.Parse(strings.TrimSuffix(c.Repository, "/") + "/")
+	if err != nil || (base.Scheme != "https" && base.Scheme != "http") || base.Host == "" {
+		return nil, fmt.Errorf("repository %q is not an http(s) URL", c.Repository)
+	}
+	indexURL := base.ResolveReference(&url.URL{Path: "index.yaml"})
+	raw, err := f.get(ctx, indexURL.String(), maxIndexBytes)
+	if err != nil {
+		return nil, fmt.Errorf("cannot read the index of repository %s: %w", c.Repository, err)
+	}
+	index := &repo.IndexFile{}
+	if err := yaml.Unmarshal(raw, index); err != nil {
+		return nil, fmt.Errorf("the index of repository %s is not valid: %w", c.Repository, err)
+	}
+	versions, ok := index.Entries[c.Name]
+	if !ok {
+		return nil, fmt.Errorf("repository %s has no chart %q", c.Repository, c.Name)
+	}
+	var entry *repo.ChartVersion
+	var available []string
+	for _, v := range versions {
+		if v == nil || v.Metadata == nil {
+			continue
+		}
+		available = append(available, v.Version)
+		if v.Version == c.Version {
+			entry = v
+		}
+	}
+	if entry == nil {
+		sort.Strings(available)
+		return nil, fmt.Errorf("repository %s has no version %s of chart %q (it has %s)", c.Repository, c.Version, c.Name, strings.Join(available, ", "))
+	}
+	if len(entry.URLs) == 0 {
+		return nil, fmt.Errorf("the index of repository %s gives no URL for %s", c.Repository, c)
+	}
+	archiveURL, err := base.Parse(entry.URLs[0])
+	if err != nil {
+		return nil, fmt.Errorf("the index of repository %s gives a bad URL for %s: %w", c.Repository, c, err)
+	}
+	archive, err := f.get(ctx, archiveURL.String(), MaxChartArchiveBytes)
+	if err != nil {
+		return nil, fmt.Errorf("cannot download chart %s: %w", c, err)
+	}
+	if entry.Digest != "" {
+		sum := sha256.Sum256(archive)
+		if got := hex.EncodeToString(sum[:]); !strings.EqualFold(strings.TrimPrefix(entry.Digest, "sha256:"), got) {
+			return nil, fmt.Errorf("chart %s has digest sha256:%s, not the repository index's %s: the archive was changed or corrupted", c, got, entry.Digest)
+		}
+	}
+	return archive, nil
+}
+
+// get reads a URL, refusing bodies over limit bytes.
+func (f *Fetcher) get(ctx context.Context, target string, limit int64) ([]byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, target, nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := f.client().Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("GET %s: %s", target, resp.Status)
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
+	if err != nil {
+		return nil, fmt.Errorf("GET %s: %w", target, err)
+	}
+	if int64(len(body)) > limit {
+		return nil, fmt.Errorf("GET %s: more than the %d bytes allowed", target, limit)
+	}
+	return body, nil
+}
+
+// pullOCI pulls the chart layer of an OCI artifact. The registry client checks every blob against the
+// digest the manifest gives.
+func (f *Fetcher) pullOCI(ctx context.Context, c RemoteChart) ([]byte, error) {
+	if err := ValidOCIReference(c.OCI); err != nil {
+		return nil, err
+	}
+	ref := strings.TrimPrefix(c.OCI, "oci://")
+	host, _, _ := strings.Cut(ref, "/")
+	options := []registry.ClientOption{registry.ClientOptWriter(io.Discard), registry.ClientOptHTTPClient(f.client())}
+	if isLoopback(host) {
+		// As container runtimes do, registries on loopback may speak plain HTTP; any other must use TLS.
+		options = append(options, registry.ClientOptPlainHTTP())
+	}
+	client, err := registry.NewClient(options...)
+	if err != nil {
+		return nil, fmt.Errorf("cannot build an OCI client: %w", err)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	result, err := client.Pull(ref + ":" + c.Version)
+	if err != nil {
+		return nil, fmt.Errorf("cannot pull chart %s: %w", c, err)
+	}
+	if int64(len(result.Chart.Data)) > MaxChartArchiveBytes {
+		return nil, fmt.Errorf("chart %s is %d bytes, more than the %d allowed", c, len(result.Chart.Data), MaxChartArchiveBytes)
+	}
+	return result.Chart.Data, nil
+}
+
+func isLoopback(host string) bool {
+	hostname := host
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		hostname = h
+	}
+	if hostname == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(hostname)
+	return ip != nil && ip.IsLoopback()
+}
+
+// ValidOCIReference checks that ref is oci://host/path/chart, without a tag or digest: the version is
+// given apart and the digest pins the archive, not the manifest.
+func ValidOCIReference(ref string) error {
+	rest, ok := strings.CutPrefix(ref, "oci://")
+	host, path, hasPath := strings.Cut(rest, "/")
+	last := path[strings.LastIndex(path, "/")+1:]
+	if !ok || host == "" || !hasPath || last == "" || strings.ContainsAny(path, "@:") {
+		return fmt.Errorf("OCI reference %q must be oci://host/path/chart, without a tag or digest", ref)
+	}
+	return nil
+}

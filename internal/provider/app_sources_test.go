@@ -1,0 +1,171 @@
+package provider
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"regexp"
+	"testing"
+
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
+	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
+	chart "helm.sh/helm/v4/pkg/chart/v2"
+	chartutil "helm.sh/helm/v4/pkg/chart/v2/util"
+	repo "helm.sh/helm/v4/pkg/repo/v1"
+	"sigs.k8s.io/yaml"
+
+	"github.com/idp-platform/terraform-provider-idp/internal/catalog"
+	"github.com/idp-platform/terraform-provider-idp/internal/helm"
+	"github.com/idp-platform/terraform-provider-idp/internal/sandbox"
+)
+
+// packagedWebService packages the catalog's web-service chart as an archive, the way `helm package` does.
+func packagedWebService(t *testing.T) (path string, digest string) {
+	t.Helper()
+	ch, err := catalog.Load("web-service", "1.0.0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	path, err = chartutil.Save(ch, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	archive, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(archive)
+	return path, "sha256:" + hex.EncodeToString(sum[:])
+}
+
+// chartRepository serves an HTTP chart repository: index.yaml and the archives it lists. Each entry maps
+// a chart name to the archive served for it and the digest its index entry gives.
+type repositoryEntry struct {
+	archive []byte
+	digest  string
+}
+
+func serveChartRepository(t *testing.T, entries map[string]repositoryEntry) string {
+	t.Helper()
+	index := repo.NewIndexFile()
+	mux := http.NewServeMux()
+	for name, entry := range entries {
+		file := name + "-1.0.0.tgz"
+		index.Entries[name] = repo.ChartVersions{{
+			Metadata: &chart.Metadata{Name: name, Version: "1.0.0", APIVersion: "v2"},
+			URLs:     []string{"charts/" + file},
+			Digest:   entry.digest,
+		}}
+		archive := entry.archive
+		mux.HandleFunc("/charts/"+file, func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write(archive) })
+	}
+	raw, err := yaml.Marshal(index)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux.HandleFunc("/index.yaml", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write(raw) })
+	server := httptest.NewServer(mux)
+	t.Cleanup(server.Close)
+	return server.URL
+}
+
+// pushChart pushes a chart archive to the sandbox's OCI registry with the helm CLI and returns the
+// chart's oci:// reference.
+func pushChart(t *testing.T, archive string) string {
+	t.Helper()
+	registry := os.Getenv(sandbox.EnvRegistryHost)
+	home := t.TempDir()
+	cmd := exec.Command(os.Getenv(sandbox.EnvHelm), "push", archive, "oci://"+registry+"/charts", "--plain-http")
+	cmd.Env = append(os.Environ(), "HELM_CONFIG_HOME="+home, "HELM_CACHE_HOME="+home, "HELM_DATA_HOME="+home)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("helm push: %v\n%s", err, out)
+	}
+	return "oci://" + registry + "/charts/web-service"
+}
+
+func TestAccAppChartSources(t *testing.T) {
+	requireAcc(t)
+	const cluster, namespace = "acc-sources", "sources"
+	archivePath, digest := packagedWebService(t)
+	archive, err := os.ReadFile(archivePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tampered := append([]byte{}, archive...)
+	tampered[len(tampered)/2] ^= 0xff
+	oversized := make([]byte, helm.MaxChartArchiveBytes+1)
+	if _, err := rand.Read(oversized); err != nil {
+		t.Fatal(err)
+	}
+	repository := serveChartRepository(t, map[string]repositoryEntry{
+		"web-service": {archive: archive, digest: digest},
+		"tampered":    {archive: tampered, digest: digest},
+		"oversized":   {archive: oversized},
+	})
+	oci := pushChart(t, archivePath)
+
+	app := func(name, chart string) string {
+		return fmt.Sprintf(`
+resource "idp_app" %[1]q {
+  cluster   = idp_cluster.workload.name
+  namespace = %[2]q
+  name      = %[1]q
+  chart     = %[3]s
+  values    = %[4]s
+}
+`, name, namespace, chart, webServiceValues("1"))
+	}
+	fromRepository := app("from-repo", fmt.Sprintf(`{ repository = %q, name = "web-service", version = "1.0.0" }`, repository))
+	fromOCI := app("from-oci", fmt.Sprintf(`{ oci = %q, version = "1.0.0", digest = %q }`, oci, digest))
+	config := workloadClusterConfig(cluster) + fromRepository + fromOCI
+
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviders,
+		TerraformVersionChecks:   writeOnlyCLIs,
+		CheckDestroy: resource.ComposeTestCheckFunc(
+			checkReleaseGone(t, namespace, "from-repo"), checkReleaseGone(t, namespace, "from-oci"), checkClustersGone(t, cluster)),
+		Steps: []resource.TestStep{
+			{
+				Config: config,
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue("idp_app.from-repo", tfjsonpath.New("chart_version"), knownvalue.StringExact("1.0.0")),
+					statecheck.ExpectKnownValue("idp_app.from-repo", tfjsonpath.New("status"), knownvalue.StringExact("deployed")),
+					statecheck.ExpectKnownValue("idp_app.from-oci", tfjsonpath.New("chart_version"), knownvalue.StringExact("1.0.0")),
+					statecheck.ExpectKnownValue("idp_app.from-oci", tfjsonpath.New("status"), knownvalue.StringExact("deployed")),
+				},
+				Check: resource.ComposeTestCheckFunc(checkAvailable(t, namespace, "from-repo", 1), checkAvailable(t, namespace, "from-oci", 1)),
+			},
+			{
+				// A version that the repository does not have fails the plan and names what it has.
+				Config: workloadClusterConfig(cluster) + app("from-repo", fmt.Sprintf(`{ repository = %q, name = "web-service", version = "9.9.9" }`, repository)) + fromOCI,
+				PlanOnly:    true,
+				ExpectError: regexp.MustCompile(`no version 9.9.9 of chart "web-service"\s+\(it has 1.0.0\)`),
+			},
+			{
+				// An archive that does not match the repository's index is refused at plan.
+				Config:      config + app("tampered", fmt.Sprintf(`{ repository = %q, name = "tampered", version = "1.0.0" }`, repository)),
+				PlanOnly:    true,
+				ExpectError: regexp.MustCompile(`not\s+the\s+repository\s+index's(?s:.*)changed\s+or\s+corrupted`),
+			},
+			{
+				// An archive over the size limit is refused while it downloads.
+				Config:      config + app("oversized", fmt.Sprintf(`{ repository = %q, name = "oversized", version = "1.0.0" }`, repository)),
+				PlanOnly:    true,
+				ExpectError: regexp.MustCompile(`more\s+than\s+the\s+\d+\s+bytes\s+allowed`),
+			},
+			{
+				// A pinned digest the registry's chart does not have is refused at plan.
+				Config: workloadClusterConfig(cluster) + fromRepository + app("from-oci", fmt.Sprintf(`{ oci = %q, version = "1.0.0", digest = "sha256:%064d" }`, oci, 0)),
+				PlanOnly:    true,
+				ExpectError: regexp.MustCompile(`has digest\s+sha256:[0-9a-f]{64},\s+not\s+the\s+pinned\s+digest`),
+			},
+		},
+	})
+}
