@@ -144,7 +144,7 @@ resource "idp_app" %[1]q {
 			},
 			{
 				// A version that the repository does not have fails the plan and names what it has.
-				Config: workloadClusterConfig(cluster) + app("from-repo", fmt.Sprintf(`{ repository = %q, name = "web-service", version = "9.9.9" }`, repository)) + fromOCI,
+				Config:      workloadClusterConfig(cluster) + app("from-repo", fmt.Sprintf(`{ repository = %q, name = "web-service", version = "9.9.9" }`, repository)) + fromOCI,
 				PlanOnly:    true,
 				ExpectError: regexp.MustCompile(`no version 9.9.9 of chart "web-service"\s+\(it has 1.0.0\)`),
 			},
@@ -162,7 +162,7 @@ resource "idp_app" %[1]q {
 			},
 			{
 				// A pinned digest the registry's chart does not have is refused at plan.
-				Config: workloadClusterConfig(cluster) + fromRepository + app("from-oci", fmt.Sprintf(`{ oci = %q, version = "1.0.0", digest = "sha256:%064d" }`, oci, 0)),
+				Config:      workloadClusterConfig(cluster) + fromRepository + app("from-oci", fmt.Sprintf(`{ oci = %q, version = "1.0.0", digest = "sha256:%064d" }`, oci, 0)),
 				PlanOnly:    true,
 				ExpectError: regexp.MustCompile(`has digest\s+sha256:[0-9a-f]{64},\s+not\s+the\s+pinned\s+digest`),
 			},
