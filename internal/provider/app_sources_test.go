@@ -14,7 +14,9 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 	chart "helm.sh/helm/v4/pkg/chart/v2"
 	chartutil "helm.sh/helm/v4/pkg/chart/v2/util"
@@ -165,6 +167,89 @@ resource "idp_app" %[1]q {
 				Config:      workloadClusterConfig(cluster) + fromRepository + app("from-oci", fmt.Sprintf(`{ oci = %q, version = "1.0.0", digest = "sha256:%064d" }`, oci, 0)),
 				PlanOnly:    true,
 				ExpectError: regexp.MustCompile(`has digest\s+sha256:[0-9a-f]{64},\s+not\s+the\s+pinned\s+digest`),
+			},
+		},
+	})
+}
+
+// helmCLI runs the sandbox's helm CLI against the workload cluster, with its own empty configuration.
+func helmCLI(t *testing.T, args ...string) {
+	t.Helper()
+	home := t.TempDir()
+	cmd := exec.Command(os.Getenv(sandbox.EnvHelm), append(args, "--kubeconfig", os.Getenv(sandbox.EnvWorkloadKubeconfig))...)
+	cmd.Env = append(os.Environ(), "HELM_CONFIG_HOME="+home, "HELM_CACHE_HOME="+home, "HELM_DATA_HOME="+home)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("helm %v: %v\n%s", args, err, out)
+	}
+}
+
+// TestAccAppImportHelmCLIRelease imports a release that the helm CLI made, which is how a team moves a
+// release from the helm CLI (or the helm provider, which stores releases the same way) to idp_app.
+func TestAccAppImportHelmCLIRelease(t *testing.T) {
+	requireAcc(t)
+	const cluster, namespace, name = "acc-cli-import", "migrated", "api"
+	archive, _ := packagedWebService(t)
+	config := workloadClusterConfig(cluster) + fmt.Sprintf(`
+resource "idp_app" "api" {
+  cluster   = idp_cluster.workload.name
+  namespace = %q
+  name      = %q
+  chart     = { catalog = "web-service", version = "1.0.0" }
+  values    = %s
+}
+`, namespace, name, webServiceValues("2"))
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviders,
+		TerraformVersionChecks:   writeOnlyCLIs,
+		CheckDestroy:             resource.ComposeTestCheckFunc(checkReleaseGone(t, namespace, name), checkClustersGone(t, cluster)),
+		Steps: []resource.TestStep{
+			{
+				// The cluster first; the release is made beside Terraform, by the helm CLI.
+				Config: workloadClusterConfig(cluster),
+			},
+			{
+				PreConfig: func() {
+					helmCLI(t, "install", name, archive, "--namespace", namespace, "--create-namespace", "--wait",
+						"--set", "image.repository=ghcr.io/acme/api", "--set", "image.tag=2.3.1", "--set", "replicas=1")
+				},
+				Config:             config,
+				ResourceName:       "idp_app.api",
+				ImportState:        true,
+				ImportStateId:      cluster + "/" + namespace + "/" + name,
+				ImportStatePersist: true,
+				ImportStateCheck: func(states []*terraform.InstanceState) error {
+					var imported *terraform.InstanceState
+					for _, state := range states {
+						if state.ID == cluster+"/"+namespace+"/"+name {
+							imported = state
+						}
+					}
+					if imported == nil {
+						return fmt.Errorf("no imported release among %d states", len(states))
+					}
+					want := map[string]string{
+						"revision": "1", "status": "deployed", "chart_version": "1.0.0", "chart.catalog": "web-service",
+						"resources.#": "3", "values": "",
+					}
+					for key, value := range want {
+						if got := imported.Attributes[key]; got != value {
+							return fmt.Errorf("imported %s = %q, want %q", key, got, value)
+						}
+					}
+					return nil
+				},
+			},
+			{
+				// The first apply upgrades the release to the configuration (two replicas), and from then on
+				// Terraform manages it.
+				Config: config,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction("idp_app.api", plancheck.ResourceActionUpdate),
+				}},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue("idp_app.api", tfjsonpath.New("revision"), knownvalue.Int64Exact(2)),
+				},
+				Check: checkAvailable(t, namespace, name, 2),
 			},
 		},
 	})

@@ -15,7 +15,19 @@ import (
 	"github.com/idp-platform/terraform-provider-idp/internal/sandbox"
 )
 
+// envServeProvider makes the test binary serve the provider as a plugin instead of running tests: tests
+// that must kill the provider mid-apply run the CLI on its own, with this binary as the provider.
+const envServeProvider = "IDP_TEST_SERVE_PROVIDER"
+
 func TestMain(m *testing.M) {
+	if os.Getenv(envServeProvider) != "" {
+		err := providerserver.Serve(context.Background(), New("test"), providerserver.ServeOpts{Address: "registry.opentofu.org/idp-platform/idp"})
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
 	os.Exit(sandbox.RunTests(m))
 }
 
