@@ -72,9 +72,9 @@ func configMapChart() *chart.Chart {
 
 // apiCalls counts the requests an engine sends, and the release-secret reads among them.
 type apiCalls struct {
-	total        atomic.Int64
-	secretLists  atomic.Int64
-	secretGets   atomic.Int64
+	total       atomic.Int64
+	secretLists atomic.Int64
+	secretGets  atomic.Int64
 }
 
 func (c *apiCalls) wrap(next http.RoundTripper) http.RoundTripper {

@@ -40,8 +40,12 @@ func BenchmarkRefresh(b *testing.B) {
 			}
 		}
 	}
-	find := func(e *Engine, namespace, name string) (Release, error) { return e.Find(context.Background(), namespace, name) }
-	get := func(e *Engine, namespace, name string) (Release, error) { return e.Get(context.Background(), namespace, name) }
+	find := func(e *Engine, namespace, name string) (Release, error) {
+		return e.Find(context.Background(), namespace, name)
+	}
+	get := func(e *Engine, namespace, name string) (Release, error) {
+		return e.Get(context.Background(), namespace, name)
+	}
 
 	var baseline apiCalls
 	refresh(b, &baseline, get)
