@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -13,60 +12,6 @@ import (
 
 	"github.com/idp-platform/terraform-provider-idp/internal/sandbox"
 )
-
-// cliWorkspace is a directory where a test runs the sandbox's tofu itself, with this test binary as the
-// provider (through dev_overrides), so that the test can kill the CLI and the provider mid-apply.
-type cliWorkspace struct {
-	dir string
-	env []string
-}
-
-func newCLIWorkspace(t *testing.T) *cliWorkspace {
-	t.Helper()
-	self, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	plugins := filepath.Join(dir, "plugins")
-	if err := os.Mkdir(plugins, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Symlink(self, filepath.Join(plugins, "terraform-provider-idp")); err != nil {
-		t.Fatal(err)
-	}
-	cliConfig := filepath.Join(dir, "cli.tfrc")
-	overrides := fmt.Sprintf("provider_installation {\n  dev_overrides {\n    %q = %q\n  }\n  direct {}\n}\n",
-		"registry.opentofu.org/idp-platform/idp", plugins)
-	if err := os.WriteFile(cliConfig, []byte(overrides), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return &cliWorkspace{dir: dir, env: append(os.Environ(), "TF_CLI_CONFIG_FILE="+cliConfig, envServeProvider+"=1", "TF_IN_AUTOMATION=1")}
-}
-
-func (w *cliWorkspace) writeConfig(t *testing.T, config string) {
-	t.Helper()
-	config = "terraform {\n  required_providers {\n    idp = { source = \"idp-platform/idp\" }\n  }\n}\n" + config
-	if err := os.WriteFile(filepath.Join(w.dir, "main.tf"), []byte(config), 0o644); err != nil {
-		t.Fatal(err)
-	}
-}
-
-// command is a tofu command in the workspace, in a process group of its own so that killing the group
-// kills the provider with it.
-func (w *cliWorkspace) command(args ...string) *exec.Cmd {
-	cmd := exec.Command(os.Getenv(sandbox.EnvTofu), append(args, "-no-color")...)
-	cmd.Dir, cmd.Env = w.dir, w.env
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	return cmd
-}
-
-func (w *cliWorkspace) run(t *testing.T, args ...string) {
-	t.Helper()
-	if out, err := w.command(args...).CombinedOutput(); err != nil {
-		t.Fatalf("tofu %s: %v\n%s", strings.Join(args, " "), err, out)
-	}
-}
 
 // TestAccAppInterruptedInstall kills the CLI and the provider while an install waits for its Pods, which
 // leaves the release pending-install in the cluster and nothing in state; the next apply clears the
@@ -93,8 +38,9 @@ resource "idp_app" "picky" {
 }
 `, namespace, name, chartPath, schedulable)
 	}
-	w := newCLIWorkspace(t)
+	w := newCLIWorkspace(t, t.TempDir())
 	w.writeConfig(t, cluster)
+	w.run(t, "init", "-input=false")
 	w.run(t, "apply", "-auto-approve", "-input=false")
 	t.Cleanup(func() {
 		w.writeConfig(t, app(true))

@@ -1,0 +1,83 @@
+variable "cluster" {
+  description = "Name of the platform cluster (idp_cluster) the service runs on."
+  type        = string
+}
+
+variable "namespace" {
+  description = "Namespace of the service; created when missing."
+  type        = string
+}
+
+variable "name" {
+  description = "Name of the service: the release and every object of it."
+  type        = string
+  validation {
+    condition     = can(regex("^[a-z0-9]([-a-z0-9]{0,51}[a-z0-9])?$", var.name))
+    error_message = "name must be a DNS-1123 label of at most 53 characters."
+  }
+}
+
+variable "image" {
+  description = "Container image of the service. Tags like latest are refused: deploys must be reproducible."
+  type = object({
+    repository = string
+    tag        = string
+  })
+  validation {
+    condition     = var.image.tag != "" && var.image.tag != "latest"
+    error_message = "image.tag must name a version, not be empty or latest."
+  }
+}
+
+variable "replicas" {
+  description = "Replicas when autoscaling is off."
+  type        = number
+  default     = 2
+  validation {
+    condition     = var.replicas >= 1 && var.replicas <= 50 && floor(var.replicas) == var.replicas
+    error_message = "replicas must be a whole number from 1 to 50."
+  }
+}
+
+variable "port" {
+  description = "Port the container listens on."
+  type        = number
+  default     = 8080
+}
+
+variable "env" {
+  description = "Environment variables of the container (not for secrets)."
+  type        = map(string)
+  default     = {}
+}
+
+variable "ingress_host" {
+  description = "Host name to expose the service on through an Ingress; no Ingress when null."
+  type        = string
+  default     = null
+}
+
+variable "autoscaling" {
+  description = "CPU-based autoscaling between min and max replicas; off when null."
+  type = object({
+    min_replicas = number
+    max_replicas = number
+  })
+  default = null
+  validation {
+    condition     = var.autoscaling == null || try(var.autoscaling.min_replicas >= 1 && var.autoscaling.max_replicas >= var.autoscaling.min_replicas, false)
+    error_message = "autoscaling needs 1 <= min_replicas <= max_replicas."
+  }
+}
+
+variable "monitoring" {
+  description = "Create a ServiceMonitor for the Prometheus operator (needs its CRDs in the cluster)."
+  type        = bool
+  default     = false
+}
+
+variable "chart_version" {
+  description = "Version of the catalog's web-service chart."
+  type        = string
+  default     = "1.0.0"
+}
