@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"path"
 	"sort"
 	"strings"
 	"sync"
@@ -17,10 +18,14 @@ import (
 
 	chart "helm.sh/helm/v4/pkg/chart/v2"
 	"helm.sh/helm/v4/pkg/chart/v2/loader"
+	"helm.sh/helm/v4/pkg/provenance"
 	"helm.sh/helm/v4/pkg/registry"
 	repo "helm.sh/helm/v4/pkg/repo/v1"
 	"sigs.k8s.io/yaml"
 )
+
+// maxProvenanceBytes bounds a provenance file, a few KiB of signed checksums.
+const maxProvenanceBytes = 1 << 20
 
 // maxIndexBytes bounds a repository's index.yaml; large public repositories' indexes are a few MiB.
 const maxIndexBytes = 32 << 20
@@ -53,6 +58,9 @@ type FetchedChart struct {
 // the provider process, so that one chart used by many releases is downloaded once.
 type Fetcher struct {
 	HTTPClient *http.Client
+	// Keyring, when set, makes provenance required: a chart from a repository or registry must come with
+	// a provenance file signed by a key of the keyring, whose checksum matches the archive.
+	Keyring *provenance.Signatory
 
 	mu      sync.Mutex
 	fetched map[string]FetchedChart
@@ -73,16 +81,22 @@ func (f *Fetcher) Fetch(ctx context.Context, c RemoteChart) (FetchedChart, error
 		return cached, nil
 	}
 	var (
-		archive []byte
-		err     error
+		archive, prov []byte
+		filename      string
+		err           error
 	)
 	if c.OCI != "" {
-		archive, err = f.pullOCI(ctx, c)
+		archive, prov, filename, err = f.pullOCI(ctx, c)
 	} else {
-		archive, err = f.downloadFromRepository(ctx, c)
+		archive, prov, filename, err = f.downloadFromRepository(ctx, c)
 	}
 	if err != nil {
 		return FetchedChart{}, err
+	}
+	if f.Keyring != nil {
+		if _, err := f.Keyring.Verify(archive, prov, filename); err != nil {
+			return FetchedChart{}, fmt.Errorf("chart %s failed provenance verification against the keyring: %w", c, err)
+		}
 	}
 	sum := sha256.Sum256(archive)
 	digest := "sha256:" + hex.EncodeToString(sum[:])
@@ -121,24 +135,24 @@ func (f *Fetcher) client() *http.Client {
 }
 
 // downloadFromRepository finds the chart in the repository's index and downloads its archive, checking it
-// against the index's digest.
-func (f *Fetcher) downloadFromRepository(ctx context.Context, c RemoteChart) ([]byte, error) {
-	base, err := url.Parse(strings.TrimSuffix(c.Repository, "/") + "/")
-	if err != nil || (base.Scheme != "https" && base.Scheme != "http") || base.Host == "" {
-		return nil, fmt.Errorf("repository %q is not an http(s) URL", c.Repository)
+// against the index's digest, and its provenance file when a keyring asks for one.
+func (f *Fetcher) downloadFromRepository(ctx context.Context, c RemoteChart) (archive, prov []byte, filename string, err error) {
+	base, parseErr := url.Parse(strings.TrimSuffix(c.Repository, "/") + "/")
+	if parseErr != nil || (base.Scheme != "https" && base.Scheme != "http") || base.Host == "" {
+		return nil, nil, "", fmt.Errorf("repository %q is not an http(s) URL", c.Repository)
 	}
 	indexURL := base.ResolveReference(&url.URL{Path: "index.yaml"})
 	raw, err := f.get(ctx, indexURL.String(), maxIndexBytes)
 	if err != nil {
-		return nil, fmt.Errorf("cannot read the index of repository %s: %w", c.Repository, err)
+		return nil, nil, "", fmt.Errorf("cannot read the index of repository %s: %w", c.Repository, err)
 	}
 	index := &repo.IndexFile{}
 	if err := yaml.Unmarshal(raw, index); err != nil {
-		return nil, fmt.Errorf("the index of repository %s is not valid: %w", c.Repository, err)
+		return nil, nil, "", fmt.Errorf("the index of repository %s is not valid: %w", c.Repository, err)
 	}
 	versions, ok := index.Entries[c.Name]
 	if !ok {
-		return nil, fmt.Errorf("repository %s has no chart %q", c.Repository, c.Name)
+		return nil, nil, "", fmt.Errorf("repository %s has no chart %q", c.Repository, c.Name)
 	}
 	var entry *repo.ChartVersion
 	var available []string
@@ -153,26 +167,32 @@ func (f *Fetcher) downloadFromRepository(ctx context.Context, c RemoteChart) ([]
 	}
 	if entry == nil {
 		sort.Strings(available)
-		return nil, fmt.Errorf("repository %s has no version %s of chart %q (it has %s)", c.Repository, c.Version, c.Name, strings.Join(available, ", "))
+		return nil, nil, "", fmt.Errorf("repository %s has no version %s of chart %q (it has %s)", c.Repository, c.Version, c.Name, strings.Join(available, ", "))
 	}
 	if len(entry.URLs) == 0 {
-		return nil, fmt.Errorf("the index of repository %s gives no URL for %s", c.Repository, c)
+		return nil, nil, "", fmt.Errorf("the index of repository %s gives no URL for %s", c.Repository, c)
 	}
 	archiveURL, err := base.Parse(entry.URLs[0])
 	if err != nil {
-		return nil, fmt.Errorf("the index of repository %s gives a bad URL for %s: %w", c.Repository, c, err)
+		return nil, nil, "", fmt.Errorf("the index of repository %s gives a bad URL for %s: %w", c.Repository, c, err)
 	}
-	archive, err := f.get(ctx, archiveURL.String(), MaxChartArchiveBytes)
+	archive, err = f.get(ctx, archiveURL.String(), MaxChartArchiveBytes)
 	if err != nil {
-		return nil, fmt.Errorf("cannot download chart %s: %w", c, err)
+		return nil, nil, "", fmt.Errorf("cannot download chart %s: %w", c, err)
 	}
 	if entry.Digest != "" {
 		sum := sha256.Sum256(archive)
 		if got := hex.EncodeToString(sum[:]); !strings.EqualFold(strings.TrimPrefix(entry.Digest, "sha256:"), got) {
-			return nil, fmt.Errorf("chart %s has digest sha256:%s, not the repository index's %s: the archive was changed or corrupted", c, got, entry.Digest)
+			return nil, nil, "", fmt.Errorf("chart %s has digest sha256:%s, not the repository index's %s: the archive was changed or corrupted", c, got, entry.Digest)
 		}
 	}
-	return archive, nil
+	filename = path.Base(archiveURL.Path)
+	if f.Keyring != nil {
+		if prov, err = f.get(ctx, archiveURL.String()+".prov", maxProvenanceBytes); err != nil {
+			return nil, nil, "", fmt.Errorf("cannot download the provenance file of chart %s, which the keyring requires: %w", c, err)
+		}
+	}
+	return archive, prov, filename, nil
 }
 
 // get reads a URL, refusing bodies over limit bytes.
@@ -201,9 +221,9 @@ func (f *Fetcher) get(ctx context.Context, target string, limit int64) ([]byte, 
 
 // pullOCI pulls the chart layer of an OCI artifact. The registry client checks every blob against the
 // digest the manifest gives.
-func (f *Fetcher) pullOCI(ctx context.Context, c RemoteChart) ([]byte, error) {
+func (f *Fetcher) pullOCI(ctx context.Context, c RemoteChart) (archive, prov []byte, filename string, err error) {
 	if err := ValidOCIReference(c.OCI); err != nil {
-		return nil, err
+		return nil, nil, "", err
 	}
 	ref := strings.TrimPrefix(c.OCI, "oci://")
 	host, _, _ := strings.Cut(ref, "/")
@@ -214,19 +234,21 @@ func (f *Fetcher) pullOCI(ctx context.Context, c RemoteChart) ([]byte, error) {
 	}
 	client, err := registry.NewClient(options...)
 	if err != nil {
-		return nil, fmt.Errorf("cannot build an OCI client: %w", err)
+		return nil, nil, "", fmt.Errorf("cannot build an OCI client: %w", err)
 	}
 	if err := ctx.Err(); err != nil {
-		return nil, err
+		return nil, nil, "", err
 	}
-	result, err := client.Pull(ref + ":" + c.Version)
+	result, err := client.Pull(ref+":"+c.Version, registry.PullOptWithProv(f.Keyring != nil))
 	if err != nil {
-		return nil, fmt.Errorf("cannot pull chart %s: %w", c, err)
+		return nil, nil, "", fmt.Errorf("cannot pull chart %s: %w", c, err)
 	}
 	if int64(len(result.Chart.Data)) > MaxChartArchiveBytes {
-		return nil, fmt.Errorf("chart %s is %d bytes, more than the %d allowed", c, len(result.Chart.Data), MaxChartArchiveBytes)
+		return nil, nil, "", fmt.Errorf("chart %s is %d bytes, more than the %d allowed", c, len(result.Chart.Data), MaxChartArchiveBytes)
 	}
-	return result.Chart.Data, nil
+	// helm push names the signed archive <chart>-<version>.tgz in the provenance file.
+	filename = path.Base(ref) + "-" + c.Version + ".tgz"
+	return result.Chart.Data, result.Prov.Data, filename, nil
 }
 
 func isLoopback(host string) bool {
@@ -251,4 +273,17 @@ func ValidOCIReference(ref string) error {
 		return fmt.Errorf("OCI reference %q must be oci://host/path/chart, without a tag or digest", ref)
 	}
 	return nil
+}
+
+// LoadKeyring reads a PGP keyring (GnuPG's pubring.gpg or pubring.kbx, or armored public keys) for
+// Fetcher.Keyring.
+func LoadKeyring(file string) (*provenance.Signatory, error) {
+	keyring, err := provenance.NewFromKeyring(file, "")
+	if err != nil {
+		return nil, fmt.Errorf("cannot read keyring %s: %w", file, err)
+	}
+	if len(keyring.KeyRing) == 0 {
+		return nil, fmt.Errorf("keyring %s holds no keys", file)
+	}
+	return keyring, nil
 }

@@ -1,6 +1,7 @@
 package provider
 
 import (
+	"bytes"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
@@ -9,9 +10,11 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"testing"
 
+	"github.com/ProtonMail/go-crypto/openpgp"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
@@ -20,6 +23,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 	chart "helm.sh/helm/v4/pkg/chart/v2"
 	chartutil "helm.sh/helm/v4/pkg/chart/v2/util"
+	"helm.sh/helm/v4/pkg/provenance"
 	repo "helm.sh/helm/v4/pkg/repo/v1"
 	"sigs.k8s.io/yaml"
 
@@ -52,6 +56,8 @@ func packagedWebService(t *testing.T) (path string, digest string) {
 type repositoryEntry struct {
 	archive []byte
 	digest  string
+	// prov is the provenance file served beside the archive; none when nil.
+	prov []byte
 }
 
 func serveChartRepository(t *testing.T, entries map[string]repositoryEntry) string {
@@ -67,6 +73,9 @@ func serveChartRepository(t *testing.T, entries map[string]repositoryEntry) stri
 		}}
 		archive := entry.archive
 		mux.HandleFunc("/charts/"+file, func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write(archive) })
+		if prov := entry.prov; prov != nil {
+			mux.HandleFunc("/charts/"+file+".prov", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write(prov) })
+		}
 	}
 	raw, err := yaml.Marshal(index)
 	if err != nil {
@@ -250,6 +259,77 @@ resource "idp_app" "api" {
 					statecheck.ExpectKnownValue("idp_app.api", tfjsonpath.New("revision"), knownvalue.Int64Exact(2)),
 				},
 				Check: checkAvailable(t, namespace, name, 2),
+			},
+		},
+	})
+}
+
+// TestAccAppProvenance configures the provider with a keyring (through IDP_HELM_KEYRING): a signed chart
+// installs, an unsigned one fails the plan.
+func TestAccAppProvenance(t *testing.T) {
+	requireAcc(t)
+	const cluster, namespace = "acc-provenance", "provenance"
+	signer, err := openpgp.NewEntity("Platform charts", "", "charts@idp.dev", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var publicKey bytes.Buffer
+	if err := signer.Serialize(&publicKey); err != nil {
+		t.Fatal(err)
+	}
+	keyring := filepath.Join(t.TempDir(), "pubring.gpg")
+	if err := os.WriteFile(keyring, publicKey.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("IDP_HELM_KEYRING", keyring)
+
+	archivePath, digest := packagedWebService(t)
+	archive, err := os.ReadFile(archivePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch, err := catalog.Load("web-service", "1.0.0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metadata, err := yaml.Marshal(ch.Metadata)
+	if err != nil {
+		t.Fatal(err)
+	}
+	prov, err := (&provenance.Signatory{Entity: signer}).ClearSign(archive, "web-service-1.0.0.tgz", metadata)
+	if err != nil {
+		t.Fatal(err)
+	}
+	repository := serveChartRepository(t, map[string]repositoryEntry{
+		"web-service": {archive: archive, digest: digest, prov: []byte(prov)},
+		"unsigned":    {archive: archive, digest: digest},
+	})
+	app := func(chartName string) string {
+		return workloadClusterConfig(cluster) + fmt.Sprintf(`
+resource "idp_app" "signed" {
+  cluster   = idp_cluster.workload.name
+  namespace = %q
+  name      = "signed"
+  chart     = { repository = %q, name = %q, version = "1.0.0" }
+  values    = %s
+}
+`, namespace, repository, chartName, webServiceValues("1"))
+	}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviders,
+		TerraformVersionChecks:   writeOnlyCLIs,
+		CheckDestroy:             resource.ComposeTestCheckFunc(checkReleaseGone(t, namespace, "signed"), checkClustersGone(t, cluster)),
+		Steps: []resource.TestStep{
+			{
+				Config: app("web-service"),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue("idp_app.signed", tfjsonpath.New("status"), knownvalue.StringExact("deployed")),
+				},
+			},
+			{
+				Config:      app("unsigned"),
+				PlanOnly:    true,
+				ExpectError: regexp.MustCompile(`provenance\s+file`),
 			},
 		},
 	})

@@ -61,6 +61,7 @@ type backends struct {
 func newBackends(configs backendConfigs) *backends {
 	return &backends{
 		configs: configs,
+		charts:  helm.Fetcher{Keyring: configs.chartKeyring},
 		newManagementCluster: func(cfg kube.Config) (managementClusterAPI, error) {
 			return kube.NewClient(cfg)
 		},

@@ -8,7 +8,9 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/types"
+	"helm.sh/helm/v4/pkg/provenance"
 
+	"github.com/idp-platform/terraform-provider-idp/internal/helm"
 	"github.com/idp-platform/terraform-provider-idp/internal/keycloak"
 	"github.com/idp-platform/terraform-provider-idp/internal/kube"
 	"github.com/idp-platform/terraform-provider-idp/internal/vault"
@@ -20,6 +22,11 @@ type providerModel struct {
 	ManagementCluster *managementClusterModel `tfsdk:"management_cluster"`
 	Vault             *vaultModel             `tfsdk:"vault"`
 	Keycloak          *keycloakModel          `tfsdk:"keycloak"`
+	Helm              *helmModel              `tfsdk:"helm"`
+}
+
+type helmModel struct {
+	Keyring types.String `tfsdk:"keyring"`
 }
 
 type managementClusterModel struct {
@@ -60,6 +67,8 @@ type backendConfigs struct {
 	management *kube.Config
 	vault      *vault.Config
 	keycloak   *keycloak.Config
+	// chartKeyring, when set, is the keyring that charts from repositories and registries must be signed with.
+	chartKeyring *provenance.Signatory
 }
 
 // setting is one provider attribute: its value in the configuration, and the environment variable
@@ -156,7 +165,33 @@ func resolveConfig(model providerModel, getenv func(string) string) (backendConf
 	keycloakCfg, keycloakDiags := resolveKeycloak(model.Keycloak, getenv)
 	diags.Append(keycloakDiags...)
 	cfg.vault, cfg.keycloak = vaultCfg, keycloakCfg
+	keyring, helmDiags := resolveHelm(model.Helm, getenv)
+	diags.Append(helmDiags...)
+	cfg.chartKeyring = keyring
 	return cfg, diags
+}
+
+// resolveHelm loads the keyring that chart provenance is verified against, if one is configured.
+func resolveHelm(m *helmModel, getenv func(string) string) (*provenance.Signatory, diag.Diagnostics) {
+	if m == nil {
+		m = &helmModel{Keyring: types.StringNull()}
+	}
+	keyring := settingGroup{{"helm", "keyring", m.Keyring}}
+	if diags := unknownValues(keyring); diags.HasError() {
+		return nil, diags
+	}
+	file := keyring.resolve(getenv)["keyring"]
+	if file == "" {
+		return nil, nil
+	}
+	signatory, err := helm.LoadKeyring(file)
+	if err != nil {
+		var diags diag.Diagnostics
+		diags.AddAttributeError(keyring.path("keyring"), "Cannot use the chart keyring",
+			fmt.Sprintf("%v\n\nGive a PGP keyring (pubring.gpg, pubring.kbx or armored public keys) in helm.keyring or %s.", err, keyring.env("keyring")))
+		return nil, diags
+	}
+	return signatory, nil
 }
 
 func resolveManagementCluster(m *managementClusterModel, getenv func(string) string) (*kube.Config, diag.Diagnostics) {

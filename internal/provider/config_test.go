@@ -152,6 +152,16 @@ func TestResolveConfig(t *testing.T) {
 			model:  providerModel{Keycloak: &keycloakModel{URL: str("keycloak.example"), Realm: str("r"), Username: str("u"), Password: str("p")}},
 			diags:  []diagSummary{{Path: "keycloak.url", Summary: "Invalid Keycloak URL"}},
 		},
+		"MissingChartKeyring": {
+			reason: "A keyring that cannot be read fails the configuration instead of silently skipping verification.",
+			model:  providerModel{Helm: &helmModel{Keyring: str("/no/such/pubring.gpg")}},
+			diags:  []diagSummary{{Path: "helm.keyring", Summary: "Cannot use the chart keyring"}},
+		},
+		"ChartKeyringFromEnvironment": {
+			reason: "The keyring comes from IDP_HELM_KEYRING too.",
+			env:    map[string]string{"IDP_HELM_KEYRING": "/no/such/pubring.gpg"},
+			diags:  []diagSummary{{Path: "helm.keyring", Summary: "Cannot use the chart keyring"}},
+		},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {

@@ -74,6 +74,14 @@ func (p *idpProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *
 					"prefix":            stringAttr(v, "prefix", "Path prefix inside `kv_mount` under which the platform keeps `clusters/` and `credentials/`. Default `idp`.", false),
 				},
 			},
+			"helm": schema.SingleNestedBlock{
+				MarkdownDescription: "How `idp_app` treats charts it downloads from repositories and registries.",
+				Attributes: map[string]schema.Attribute{
+					"keyring": stringAttr("helm", "keyring", "Path of a PGP keyring (GnuPG `pubring.gpg`/`pubring.kbx` or armored public keys). When set, "+
+						"every chart from a repository or registry must come with a provenance file signed by one of its keys, and "+
+						"the archive must match the signed checksum; catalog and local charts are not downloaded and not checked.", false),
+				},
+			},
 			kc: schema.SingleNestedBlock{
 				MarkdownDescription: "Keycloak, whose groups grant cluster access. Log in as a confidential client with a service account (`client_id` + `client_secret`) or as an admin user (`username` + `password`).",
 				Attributes: map[string]schema.Attribute{
