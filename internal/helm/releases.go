@@ -75,7 +75,7 @@ func (e *Engine) listLatest(ctx context.Context, namespace string) (map[string]R
 	if err != nil {
 		return nil, err
 	}
-	all, err := cfg.Releases.Driver.List(func(release.Releaser) bool { return true })
+	all, err := cfg.Releases.List(func(release.Releaser) bool { return true })
 	if err != nil {
 		return nil, fmt.Errorf("cannot list the releases of namespace %q: %w", namespace, err)
 	}
