@@ -14,6 +14,12 @@ const (
 	RegistryVersion = "v3.1.2"
 	// HelmVersion is both the SDK the provider links and the CLI the import tests release with.
 	HelmVersion = "v4.3.1"
+	// CrossplaneVersion is the Crossplane core whose CRDs validate the shipped XRD and Compositions.
+	CrossplaneVersion = "v2.3.4"
+	// The composition functions crossplane/functions.yaml installs (xpkg tags). The module proxy here
+	// refuses function-go-templating's archives at every version, so the sandbox does not build it.
+	FunctionGoTemplatingVersion = "v0.11.0"
+	FunctionAutoReadyVersion    = "v0.5.0"
 
 	// Keycloak is not a Go program: its distribution comes from Maven Central.
 	KeycloakVersion  = "26.5.6"
@@ -30,6 +36,7 @@ var toolPins = map[string]struct{ module, version string }{
 	"kwok":       {"sigs.k8s.io/kwok", KwokVersion},
 	"registry":   {"github.com/distribution/distribution/v3", RegistryVersion},
 	"helm":       {"helm.sh/helm/v4", HelmVersion},
+	"crossplane": {"github.com/crossplane/crossplane/v2", CrossplaneVersion},
 }
 
 // javaHomes are the JDKs Keycloak is started with, most preferred first; Keycloak 26.5 runs on 21 and 25.
