@@ -3,6 +3,7 @@ package crossplane
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -169,7 +170,9 @@ func TestAccCompositionsValidate(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			for resourceName, object := range renderComposition(t, tc.file, tc.xr, tc.observed).Resources {
 				// Crossplane names composed resources after the composite.
-				unstructured.SetNestedField(object, "payments-dev-"+resourceName, "metadata", "name")
+				if err := unstructured.SetNestedField(object, "payments-dev-"+resourceName, "metadata", "name"); err != nil {
+					t.Fatal(err)
+				}
 				if err := dryRunCreate(ctx, client, resources, object); err != nil {
 					t.Errorf("%s: composed resource %s is not valid: %v", tc.reason, resourceName, err)
 				}
@@ -179,15 +182,21 @@ func TestAccCompositionsValidate(t *testing.T) {
 
 	// The API server must be the one telling: a misspelt field is refused.
 	misspelt := renderComposition(t, "kubernetescluster/composition-aws.yaml", renderCases()["aws-minimal"].xr, nil).Resources["vpc"]
-	unstructured.SetNestedField(misspelt, "10.0.0.0/16", "spec", "forProvider", "cidrBlok")
-	unstructured.SetNestedField(misspelt, "payments-dev-vpc", "metadata", "name")
+	if err := errors.Join(
+		unstructured.SetNestedField(misspelt, "10.0.0.0/16", "spec", "forProvider", "cidrBlok"),
+		unstructured.SetNestedField(misspelt, "payments-dev-vpc", "metadata", "name"),
+	); err != nil {
+		t.Fatal(err)
+	}
 	if err := dryRunCreate(ctx, client, resources, misspelt); err == nil || !strings.Contains(err.Error(), "cidrBlok") {
 		t.Errorf("a VPC with the unknown field cidrBlok was not refused: %v", err)
 	}
 	// So is a node group without the scaling the provider's CEL rules require.
 	unscaled := renderComposition(t, "kubernetescluster/composition-aws.yaml", renderCases()["aws-minimal"].xr, nil).Resources["node-group-default"]
 	unstructured.RemoveNestedField(unscaled, "spec", "forProvider", "scalingConfig")
-	unstructured.SetNestedField(unscaled, "payments-dev-node-group-default", "metadata", "name")
+	if err := unstructured.SetNestedField(unscaled, "payments-dev-node-group-default", "metadata", "name"); err != nil {
+		t.Fatal(err)
+	}
 	if err := dryRunCreate(ctx, client, resources, unscaled); err == nil || !strings.Contains(err.Error(), "scalingConfig is a required parameter") {
 		t.Errorf("a node group without scalingConfig was not refused: %v", err)
 	}
