@@ -23,7 +23,8 @@ func TestAccModules(t *testing.T) {
 	if os.Getenv(sandbox.EnvTestCLI) == "terraform" {
 		t.Skip("the module suites register a cluster with a write-only attribute, which Terraform supports from 1.11; the sandbox's Terraform is 1.5.7")
 	}
-	modules, err := filepath.Glob(filepath.Join("..", "..", "modules", "*", "tests"))
+	root := filepath.Join("..", "..", "modules")
+	modules, err := filepath.Glob(filepath.Join(root, "*", "tests"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -33,12 +34,13 @@ func TestAccModules(t *testing.T) {
 	for _, tests := range modules {
 		module := filepath.Dir(tests)
 		t.Run(filepath.Base(module), func(t *testing.T) {
-			// A copy, so that init and test write nothing into the repository.
-			dir := t.TempDir()
-			if err := os.CopyFS(dir, os.DirFS(module)); err != nil {
+			// A copy of the catalog (the suites share ../testing), so that init and test write nothing
+			// into the repository.
+			catalog := t.TempDir()
+			if err := os.CopyFS(catalog, os.DirFS(root)); err != nil {
 				t.Fatal(err)
 			}
-			w := newCLIWorkspace(t, dir)
+			w := newCLIWorkspace(t, filepath.Join(catalog, filepath.Base(module)))
 			w.env = append(w.env, "TF_VAR_kubeconfig_path="+os.Getenv(sandbox.EnvWorkloadKubeconfig))
 			w.run(t, "init", "-input=false", "-backend=false")
 			out := w.run(t, "test")

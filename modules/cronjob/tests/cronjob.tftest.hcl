@@ -10,7 +10,7 @@ variables {
 
 run "register_cluster" {
   module {
-    source = "./tests/setup"
+    source = "../testing/register-cluster"
   }
 }
 

@@ -9,7 +9,7 @@ variables {
 
 run "register_cluster" {
   module {
-    source = "./tests/setup"
+    source = "../testing/register-cluster"
   }
 }
 

@@ -1,4 +1,4 @@
-# Registers the cluster the module's tests release into: the kubeconfig at kubeconfig_path (the sandbox's
+# Registers the cluster that the modules' test suites release into: the kubeconfig at kubeconfig_path (the sandbox's
 # workload cluster when the tests run in the provider's suite) is stored in Vault under cluster.
 terraform {
   required_providers {
