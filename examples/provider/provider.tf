@@ -15,4 +15,9 @@ provider "idp" {
     client_id     = "terraform-provider-idp"
     client_secret = var.keycloak_client_secret
   }
+
+  # Charts downloaded from repositories and registries must be signed by a key of this keyring.
+  helm {
+    keyring = "/etc/idp/chart-signers.gpg"
+  }
 }
