@@ -1,6 +1,6 @@
 provider "idp" {
   management_cluster {
-    kubeconfig_path = "~/.kube/management.yaml"
+    kubeconfig_path = pathexpand("~/.kube/management.yaml")
   }
 
   vault {
