@@ -154,6 +154,10 @@ func Start(ctx context.Context, opts Options) (_ *Sandbox, err error) {
 			return
 		}
 		s.logf("management cluster ready at %s", management.host)
+		if kubeErr = s.startCrossplane(ctx, bins, management); kubeErr != nil {
+			return
+		}
+		s.logf("crossplane %s ready, with %d composition functions", CrossplaneVersion, len(compositionFunctions))
 		if workload, kubeErr = s.startWorkloadCluster(ctx, bins, etcdURL, "workload"); kubeErr == nil {
 			s.logf("workload cluster ready at %s", workload.Host)
 		}
@@ -309,7 +313,7 @@ func (s *Sandbox) buildTools(ctx context.Context, repoRoot string) (map[string]s
 	}()
 	bins := map[string]string{}
 	var buildErr error
-	for _, tool := range []string{"etcd", "kubernetes", "kwok", "vault", "registry", "tofu", "terraform", "helm"} {
+	for _, tool := range []string{"etcd", "kubernetes", "kwok", "crossplane", "function-patch-and-transform", "function-auto-ready", "vault", "registry", "tofu", "terraform", "helm"} {
 		dir, err := builder.build(ctx, tool)
 		if err != nil {
 			buildErr = err

@@ -115,8 +115,13 @@ func (b *toolBuilder) build(ctx context.Context, tool string) (string, error) {
 			return "", fmt.Errorf("cannot rename the %s binary: %w", tool, err)
 		}
 	}
-	if tool == "kwok" {
+	switch tool {
+	case "kwok":
 		if err := writeKwokStages(ctx, moduleDir, tmpDir); err != nil {
+			return "", err
+		}
+	case "crossplane":
+		if err := copyCrossplaneCRDs(ctx, moduleDir, tmpDir); err != nil {
 			return "", err
 		}
 	}

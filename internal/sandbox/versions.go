@@ -19,7 +19,10 @@ const (
 	// The composition functions crossplane/functions.yaml installs (xpkg tags). The module proxy here
 	// refuses function-go-templating's archives at every version, so the sandbox does not build it.
 	FunctionGoTemplatingVersion = "v0.11.0"
-	FunctionAutoReadyVersion    = "v0.5.0"
+	// The composition functions the sandbox builds and runs for Crossplane core: the newest versions
+	// whose module archives the proxy serves (patch-and-transform v0.6 and later are refused).
+	FunctionPatchAndTransformVersion = "v0.5.0"
+	FunctionAutoReadyVersion         = "v0.5.0"
 
 	// Keycloak is not a Go program: its distribution comes from Maven Central.
 	KeycloakVersion  = "26.5.6"
@@ -28,15 +31,19 @@ const (
 
 // toolPins maps each wrapper module under tools/ to the module and version its go.mod must require.
 var toolPins = map[string]struct{ module, version string }{
-	"etcd":       {"go.etcd.io/etcd/server/v3", EtcdVersion},
-	"kubernetes": {"k8s.io/kubernetes", KubernetesVersion},
-	"vault":      {"github.com/hashicorp/vault", VaultVersion},
-	"tofu":       {"github.com/opentofu/opentofu", OpenTofuVersion},
-	"terraform":  {"github.com/hashicorp/terraform", TerraformVersion},
-	"kwok":       {"sigs.k8s.io/kwok", KwokVersion},
-	"registry":   {"github.com/distribution/distribution/v3", RegistryVersion},
-	"helm":       {"helm.sh/helm/v4", HelmVersion},
-	"crossplane": {"github.com/crossplane/crossplane/v2", CrossplaneVersion},
+	"etcd":                         {"go.etcd.io/etcd/server/v3", EtcdVersion},
+	"kubernetes":                   {"k8s.io/kubernetes", KubernetesVersion},
+	"vault":                        {"github.com/hashicorp/vault", VaultVersion},
+	"tofu":                         {"github.com/opentofu/opentofu", OpenTofuVersion},
+	"terraform":                    {"github.com/hashicorp/terraform", TerraformVersion},
+	"kwok":                         {"sigs.k8s.io/kwok", KwokVersion},
+	"registry":                     {"github.com/distribution/distribution/v3", RegistryVersion},
+	"helm":                         {"helm.sh/helm/v4", HelmVersion},
+	"crossplane":                   {"github.com/crossplane/crossplane/v2", CrossplaneVersion},
+	"function-patch-and-transform": {"github.com/crossplane-contrib/function-patch-and-transform", FunctionPatchAndTransformVersion},
+	// function-auto-ready's module declares the crossplane path; tools/function-auto-ready replaces it
+	// with the crossplane-contrib archive.
+	"function-auto-ready": {"github.com/crossplane/function-auto-ready", FunctionAutoReadyVersion},
 }
 
 // javaHomes are the JDKs Keycloak is started with, most preferred first; Keycloak 26.5 runs on 21 and 25.

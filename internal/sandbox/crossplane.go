@@ -1,0 +1,272 @@
+package sandbox
+
+import (
+	"context"
+	"crypto"
+	"crypto/x509"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/kubernetes"
+)
+
+// CrossplaneNamespace is where Crossplane core keeps its certificates and where connection secrets go.
+const CrossplaneNamespace = "crossplane-system"
+
+// crossplaneCRDsDir is where the build of tools/crossplane keeps Crossplane's own CRDs, which `core
+// init` installs (in a pod they are baked into the image).
+const crossplaneCRDsDir = "crds"
+
+// compositionFunctions are the composition functions the sandbox runs as local processes: the wrapper
+// module under tools/ that builds each, and the package its FunctionRevision names.
+var compositionFunctions = []struct{ name, tool, pkg string }{
+	{"function-patch-and-transform", "function-patch-and-transform", "xpkg.crossplane.io/crossplane-contrib/function-patch-and-transform:" + FunctionPatchAndTransformVersion},
+	{"function-auto-ready", "function-auto-ready", "xpkg.crossplane.io/crossplane-contrib/function-auto-ready:" + FunctionAutoReadyVersion},
+}
+
+var functionRevisions = schema.GroupVersionResource{Group: "pkg.crossplane.io", Version: "v1", Resource: "functionrevisions"}
+
+// startCrossplane runs Crossplane core against the management cluster the way its Helm chart would, but
+// as local processes: `core init` (CRDs, TLS secrets), then `core start` with webhooks off and the
+// External package runtime, which leaves running Providers and Functions to someone else. That someone
+// is the sandbox: it runs each composition function on loopback with a server certificate from
+// Crossplane's CA and records its address in an Active FunctionRevision, which is where core's function
+// runner looks for it. The revisions' package cannot be pulled here (no registry access), which core
+// reports on them; it does not touch their endpoints.
+func (s *Sandbox) startCrossplane(ctx context.Context, bins map[string]string, cp *controlPlane) error {
+	clientset, err := kubernetes.NewForConfig(cp.restConfig)
+	if err != nil {
+		return fmt.Errorf("cannot build a client for the management cluster: %w", err)
+	}
+	if _, err := clientset.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: CrossplaneNamespace}}, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
+		return fmt.Errorf("cannot create namespace %s: %w", CrossplaneNamespace, err)
+	}
+	dir := filepath.Join(s.dir, "crossplane")
+	noWebhooks := filepath.Join(dir, "no-webhooks")
+	for _, d := range []string{noWebhooks, filepath.Join(dir, "cache", "xpkg"), filepath.Join(dir, "cache", "xfn")} {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			return fmt.Errorf("cannot create %s: %w", d, err)
+		}
+	}
+	binary := filepath.Join(bins["crossplane"], "crossplane")
+	env := []string{"KUBECONFIG=" + cp.kubeconfigPath, "POD_NAMESPACE=" + CrossplaneNamespace,
+		"TLS_CA_SECRET_NAME=crossplane-root-ca", "TLS_SERVER_SECRET_NAME=crossplane-tls-server", "TLS_CLIENT_SECRET_NAME=crossplane-tls-client"}
+	// init installs the CRDs and then objects of their kinds; on a fresh API server discovery can lag
+	// behind the CRDs, which fails that run, and init is idempotent, so it runs until it succeeds.
+	initDeadline := time.Now().Add(2 * time.Minute)
+	for {
+		init := exec.CommandContext(ctx, binary, "core", "init",
+			"--cr-ds-path="+filepath.Join(bins["crossplane"], crossplaneCRDsDir),
+			"--webhook-configurations-path="+noWebhooks) // an empty directory: webhooks are off
+		init.Env = append(os.Environ(), env...)
+		out, err := init.CombinedOutput()
+		if err == nil {
+			break
+		}
+		if time.Now().After(initDeadline) || ctx.Err() != nil {
+			return fmt.Errorf("crossplane core init: %w\n%s", err, out)
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(time.Second):
+		}
+	}
+
+	// In a pod the TLS secrets are mounted; here they are written where core start reads them.
+	certDirs := map[string]string{}
+	for _, secret := range []string{"crossplane-tls-server", "crossplane-tls-client"} {
+		certDirs[secret] = filepath.Join(dir, secret)
+		if err := writeSecretFiles(ctx, clientset, secret, certDirs[secret]); err != nil {
+			return err
+		}
+	}
+	metricsPort, err := freePort()
+	if err != nil {
+		return err
+	}
+	healthPort, err := freePort()
+	if err != nil {
+		return err
+	}
+	core, err := s.start("crossplane", append(env,
+		"TLS_SERVER_CERTS_DIR="+certDirs["crossplane-tls-server"],
+		"TLS_CLIENT_CERTS_DIR="+certDirs["crossplane-tls-client"]),
+		binary, "core", "start",
+		"--package-runtime=External",
+		"--enable-webhooks=false",
+		"--metrics-port="+strconv.Itoa(metricsPort),
+		"--health-probe-port="+strconv.Itoa(healthPort),
+		"--cache-dir="+filepath.Join(dir, "cache", "xpkg"),
+		"--xfn-cache-dir="+filepath.Join(dir, "cache", "xfn"),
+	)
+	if err != nil {
+		return err
+	}
+	if err := core.waitReady(ctx, 2*time.Minute, func(ctx context.Context) error {
+		return httpGetOK(ctx, http.DefaultClient, "http://127.0.0.1:"+strconv.Itoa(healthPort)+"/healthz")
+	}); err != nil {
+		return err
+	}
+
+	ca, err := crossplaneCA(ctx, clientset)
+	if err != nil {
+		return err
+	}
+	functionCerts := filepath.Join(dir, "function-certs")
+	if err := os.MkdirAll(functionCerts, 0o700); err != nil {
+		return fmt.Errorf("cannot create %s: %w", functionCerts, err)
+	}
+	certPEM, keyPEM, err := ca.issue(certRequest{commonName: "composition-functions", hosts: []string{"127.0.0.1"}})
+	if err != nil {
+		return err
+	}
+	for name, data := range map[string][]byte{"tls.crt": certPEM, "tls.key": keyPEM, "ca.crt": ca.certPEM} {
+		if err := os.WriteFile(filepath.Join(functionCerts, name), data, 0o600); err != nil {
+			return fmt.Errorf("cannot write the functions' %s: %w", name, err)
+		}
+	}
+	dynamicClient, err := dynamic.NewForConfig(cp.restConfig)
+	if err != nil {
+		return fmt.Errorf("cannot build a client for the management cluster: %w", err)
+	}
+	for _, fn := range compositionFunctions {
+		port, err := freePort()
+		if err != nil {
+			return err
+		}
+		address := "127.0.0.1:" + strconv.Itoa(port)
+		proc, err := s.start(fn.name, nil, filepath.Join(bins[fn.tool], fn.tool), "--address="+address, "--tls-certs-dir="+functionCerts)
+		if err != nil {
+			return err
+		}
+		if err := proc.waitReady(ctx, time.Minute, func(ctx context.Context) error {
+			conn, err := (&net.Dialer{}).DialContext(ctx, "tcp", address)
+			if err == nil {
+				conn.Close()
+			}
+			return err
+		}); err != nil {
+			return err
+		}
+		if err := activateFunction(ctx, dynamicClient, fn.name, fn.pkg, address); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// writeSecretFiles writes each key of a Secret in the Crossplane namespace to a file in dir.
+func writeSecretFiles(ctx context.Context, clientset kubernetes.Interface, name, dir string) error {
+	secret, err := clientset.CoreV1().Secrets(CrossplaneNamespace).Get(ctx, name, metav1.GetOptions{})
+	if err != nil {
+		return fmt.Errorf("cannot read secret %s/%s: %w", CrossplaneNamespace, name, err)
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("cannot create %s: %w", dir, err)
+	}
+	for key, value := range secret.Data {
+		if err := os.WriteFile(filepath.Join(dir, key), value, 0o600); err != nil {
+			return fmt.Errorf("cannot write %s of secret %s: %w", key, name, err)
+		}
+	}
+	return nil
+}
+
+// crossplaneCA loads the CA `core init` generated, which core's function runner trusts.
+func crossplaneCA(ctx context.Context, clientset kubernetes.Interface) (*certAuthority, error) {
+	secret, err := clientset.CoreV1().Secrets(CrossplaneNamespace).Get(ctx, "crossplane-root-ca", metav1.GetOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("cannot read Crossplane's CA: %w", err)
+	}
+	certBlock, _ := pem.Decode(secret.Data["tls.crt"])
+	keyBlock, _ := pem.Decode(secret.Data["tls.key"])
+	if certBlock == nil || keyBlock == nil {
+		return nil, errors.New("crossplane's CA secret holds no PEM certificate and key")
+	}
+	cert, err := x509.ParseCertificate(certBlock.Bytes)
+	if err != nil {
+		return nil, fmt.Errorf("cannot parse Crossplane's CA certificate: %w", err)
+	}
+	var key crypto.Signer
+	if rsaKey, err := x509.ParsePKCS1PrivateKey(keyBlock.Bytes); err == nil {
+		key = rsaKey
+	} else if parsed, err := x509.ParsePKCS8PrivateKey(keyBlock.Bytes); err == nil {
+		signer, ok := parsed.(crypto.Signer)
+		if !ok {
+			return nil, errors.New("crossplane's CA key cannot sign")
+		}
+		key = signer
+	} else {
+		return nil, fmt.Errorf("cannot parse Crossplane's CA key: %w", err)
+	}
+	return &certAuthority{cert: cert, key: key, certPEM: secret.Data["tls.crt"]}, nil
+}
+
+// activateFunction makes core's function runner find a function at address: an Active FunctionRevision
+// labelled with the function's package name, with the endpoint and capabilities the package manager
+// would have recorded.
+func activateFunction(ctx context.Context, client dynamic.Interface, name, pkg, address string) error {
+	revision := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "pkg.crossplane.io/v1",
+		"kind":       "FunctionRevision",
+		"metadata": map[string]any{
+			"name":   name + "-sandbox",
+			"labels": map[string]any{"pkg.crossplane.io/package": name},
+		},
+		"spec": map[string]any{"desiredState": "Active", "image": pkg, "revision": int64(1)},
+	}}
+	created, err := client.Resource(functionRevisions).Create(ctx, revision, metav1.CreateOptions{})
+	if err != nil {
+		return fmt.Errorf("cannot create the FunctionRevision of %s: %w", name, err)
+	}
+	// The package manager reconciles the revision too (and fails to pull its package); retry on conflict.
+	for attempt := 0; ; attempt++ {
+		if err := unstructured.SetNestedField(created.Object, address, "status", "endpoint"); err != nil {
+			return err
+		}
+		if err := unstructured.SetNestedStringSlice(created.Object, []string{"composition"}, "status", "capabilities"); err != nil {
+			return err
+		}
+		_, err = client.Resource(functionRevisions).UpdateStatus(ctx, created, metav1.UpdateOptions{})
+		if err == nil {
+			return nil
+		}
+		if !apierrors.IsConflict(err) || attempt == 10 {
+			return fmt.Errorf("cannot record the endpoint of %s: %w", name, err)
+		}
+		if created, err = client.Resource(functionRevisions).Get(ctx, name+"-sandbox", metav1.GetOptions{}); err != nil {
+			return fmt.Errorf("cannot read the FunctionRevision of %s: %w", name, err)
+		}
+	}
+}
+
+// copyCrossplaneCRDs copies Crossplane's CRDs from its module source into the tool's build, for `core init`.
+func copyCrossplaneCRDs(ctx context.Context, moduleDir, outDir string) error {
+	cmd := exec.CommandContext(ctx, "go", "list", "-m", "-f", "{{.Dir}}", "github.com/crossplane/crossplane/v2")
+	cmd.Dir = moduleDir
+	cmd.Env = append(os.Environ(), "GOWORK=off")
+	dir, err := cmd.Output()
+	if err != nil {
+		return fmt.Errorf("cannot locate the Crossplane module source: %w", err)
+	}
+	source := filepath.Join(strings.TrimSpace(string(dir)), "cluster", "crds")
+	if err := os.CopyFS(filepath.Join(outDir, crossplaneCRDsDir), os.DirFS(source)); err != nil {
+		return fmt.Errorf("cannot copy Crossplane's CRDs: %w", err)
+	}
+	return nil
+}
