@@ -265,7 +265,22 @@ func newSandbox(opts Options) (_ *Sandbox, err error) {
 // StartClusters starts only Kubernetes: one etcd and a bare control plane (kube-apiserver and
 // controller-manager, no nodes) per name, for benchmarks that need several clusters and nothing else.
 // It returns the admin kubeconfig path of each cluster, in the order of names.
-func StartClusters(ctx context.Context, opts Options, names ...string) (_ *Sandbox, kubeconfigs []string, err error) {
+func StartClusters(ctx context.Context, opts Options, names ...string) (*Sandbox, []string, error) {
+	return startKubernetes(ctx, opts, false, names...)
+}
+
+// StartManagement starts a management cluster with Crossplane core and its composition functions, and
+// nothing else (no Vault, Keycloak or workload cluster), for tests of what Crossplane composes. It returns
+// the cluster's admin kubeconfig path.
+func StartManagement(ctx context.Context, opts Options) (*Sandbox, string, error) {
+	sb, kubeconfigs, err := startKubernetes(ctx, opts, true, "management")
+	if err != nil {
+		return nil, "", err
+	}
+	return sb, kubeconfigs[0], nil
+}
+
+func startKubernetes(ctx context.Context, opts Options, crossplane bool, names ...string) (_ *Sandbox, kubeconfigs []string, err error) {
 	s, err := newSandbox(opts)
 	if err != nil {
 		return nil, nil, err
@@ -282,8 +297,12 @@ func StartClusters(ctx context.Context, opts Options, names ...string) (_ *Sandb
 		}
 	}
 	builder := &toolBuilder{repoRoot: opts.RepoRoot, cacheDir: s.cacheDir, log: s.logf}
+	tools := []string{"etcd", "kubernetes"}
+	if crossplane {
+		tools = append(tools, "crossplane", "function-patch-and-transform", "function-auto-ready")
+	}
 	bins := map[string]string{}
-	for _, tool := range []string{"etcd", "kubernetes"} {
+	for _, tool := range tools {
 		if bins[tool], err = builder.build(ctx, tool); err != nil {
 			return nil, nil, err
 		}
@@ -296,6 +315,11 @@ func StartClusters(ctx context.Context, opts Options, names ...string) (_ *Sandb
 		cp, err := s.startControlPlane(ctx, bins["kubernetes"], name, etcdURL)
 		if err != nil {
 			return nil, nil, err
+		}
+		if crossplane {
+			if err := s.startCrossplane(ctx, bins, cp); err != nil {
+				return nil, nil, err
+			}
 		}
 		kubeconfigs = append(kubeconfigs, cp.kubeconfigPath)
 	}

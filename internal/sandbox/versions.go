@@ -16,11 +16,9 @@ const (
 	HelmVersion = "v4.3.1"
 	// CrossplaneVersion is the Crossplane core whose CRDs validate the shipped XRD and Compositions.
 	CrossplaneVersion = "v2.3.4"
-	// The composition functions crossplane/functions.yaml installs (xpkg tags). The module proxy here
-	// refuses function-go-templating's archives at every version, so the sandbox does not build it.
-	FunctionGoTemplatingVersion = "v0.11.0"
-	// The composition functions the sandbox builds and runs for Crossplane core: the newest versions
-	// whose module archives the proxy serves (patch-and-transform v0.6 and later are refused).
+	// The composition functions the Compositions in crossplane/ run and the sandbox builds and runs
+	// for Crossplane core: the newest versions whose module archives the proxy serves (it refuses
+	// function-patch-and-transform after v0.5.0 and function-go-templating at every version).
 	FunctionPatchAndTransformVersion = "v0.5.0"
 	FunctionAutoReadyVersion         = "v0.5.0"
 
