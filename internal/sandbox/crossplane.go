@@ -157,7 +157,7 @@ func (s *Sandbox) startCrossplane(ctx context.Context, bins map[string]string, c
 		if err := proc.waitReady(ctx, time.Minute, func(ctx context.Context) error {
 			conn, err := (&net.Dialer{}).DialContext(ctx, "tcp", address)
 			if err == nil {
-				conn.Close()
+				_ = conn.Close()
 			}
 			return err
 		}); err != nil {
