@@ -2,6 +2,7 @@ package crossplane
 
 import (
 	"context"
+	"encoding/base64"
 	"flag"
 	"fmt"
 	"os"
@@ -16,6 +17,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/yaml"
@@ -160,7 +162,7 @@ func pool(clusterName, poolName, cloud, instanceType string, minSize, maxSize in
 var oidc = map[string]any{"issuerURL": "https://keycloak.example.com/realms/idp", "clientID": "kubernetes", "groupsClaim": "groups", "usernameClaim": "preferred_username"}
 
 // compositionCases are a cluster per cloud with its pools, and what each composes. The GCP nodes'
-// IAM members wait for the service account's email, which only a cloud reports.
+// IAM members wait for the service account's email, which the cloud simulator reports.
 var compositionCases = map[string][]composite{
 	"aws": {
 		cluster("payments-eks", "aws", map[string]any{"oidc": oidc},
@@ -176,7 +178,8 @@ var compositionCases = map[string][]composite{
 		pool("payments-aks", "batch", "azure", "Standard_F8s_v2", 0, 10, "node-pool"),
 	},
 	"gcp": {
-		cluster("payments-gke", "gcp", map[string]any{"oidc": oidc}, "cluster", "network", "service-account", "subnetwork"),
+		cluster("payments-gke", "gcp", map[string]any{"oidc": oidc},
+			"cluster", "network", "node-log-writer", "node-metric-writer", "service-account", "subnetwork"),
 		pool("payments-gke", "default", "gcp", "e2-standard-4", 1, 4, "node-pool"),
 	},
 }
@@ -252,8 +255,8 @@ func TestAccCompositions(t *testing.T) {
 			}
 		}
 	}
-	for _, kind := range []string{"KubernetesCluster", "KubernetesNodePool"} {
-		resources["platform.idp.dev/v1alpha1/"+kind] = schema.GroupVersionResource{Group: "platform.idp.dev", Version: "v1alpha1", Resource: strings.ToLower(kind) + "s"}
+	for kind, gvr := range xrResources {
+		resources["platform.idp.dev/v1alpha1/"+kind] = gvr
 	}
 
 	for cloud, composites := range compositionCases {
@@ -283,6 +286,7 @@ func TestAccCompositions(t *testing.T) {
 					got[c.kind+"/"+c.name+"/"+name] = normalized(object)
 				}
 			}
+			checkClusterUsable(ctx, t, client, composites[0])
 			raw, err := yaml.Marshal(got)
 			if err != nil {
 				t.Fatal(err)
@@ -300,8 +304,105 @@ func TestAccCompositions(t *testing.T) {
 			if diff := cmp.Diff(string(want), string(raw)); diff != "" {
 				t.Errorf("what Crossplane composed on %s differs from %s (-golden +got):\n%s", cloud, golden, diff)
 			}
+			checkTornDown(ctx, t, client, resources, composites)
 		})
 	}
+}
+
+var xrResources = map[string]schema.GroupVersionResource{
+	"KubernetesCluster":  {Group: "platform.idp.dev", Version: "v1alpha1", Resource: "kubernetesclusters"},
+	"KubernetesNodePool": {Group: "platform.idp.dev", Version: "v1alpha1", Resource: "kubernetesnodepools"},
+}
+
+// checkClusterUsable waits until the cluster composite is Ready (every composed resource reported
+// ready by the simulated cloud), reports its endpoint, and its kubeconfig secret reaches that API server.
+func checkClusterUsable(ctx context.Context, t *testing.T, client dynamic.Interface, c composite) {
+	t.Helper()
+	var status map[string]any
+	waitFor(ctx, t, c.name+" to be Ready", func() error {
+		xr, err := client.Resource(xrResources[c.kind]).Get(ctx, c.name, metav1.GetOptions{})
+		if err != nil {
+			return err
+		}
+		status, _, _ = unstructured.NestedMap(xr.Object, "status")
+		conditions, _, _ := unstructured.NestedSlice(xr.Object, "status", "conditions")
+		for _, cond := range conditions {
+			if condition, _ := cond.(map[string]any); condition["type"] == "Ready" && condition["status"] == "True" {
+				if endpoint, _ := status["endpoint"].(string); !strings.HasPrefix(endpoint, "https://127.0.0.1:") {
+					return fmt.Errorf("Ready, but the endpoint is %q", endpoint)
+				}
+				return nil
+			}
+		}
+		return fmt.Errorf("conditions %v", conditions)
+	})
+	secretRef, _ := status["kubeconfigSecret"].(string)
+	namespace, name, _ := strings.Cut(secretRef, "/")
+	secrets := schema.GroupVersionResource{Version: "v1", Resource: "secrets"}
+	secret, err := client.Resource(secrets).Namespace(namespace).Get(ctx, name, metav1.GetOptions{})
+	if err != nil {
+		t.Fatalf("the kubeconfig secret %q of %s: %v", secretRef, c.name, err)
+	}
+	encoded, _, _ := unstructured.NestedString(secret.Object, "data", "kubeconfig")
+	kubeconfig, err := base64.StdEncoding.DecodeString(encoded)
+	if err != nil {
+		t.Fatal(err)
+	}
+	config, err := clientcmd.RESTConfigFromKubeConfig(kubeconfig)
+	if err != nil {
+		t.Fatalf("the kubeconfig of %s: %v", c.name, err)
+	}
+	if config.Host != status["endpoint"] {
+		t.Errorf("the kubeconfig of %s points at %s, its status at %v", c.name, config.Host, status["endpoint"])
+	}
+	versions, err := discovery.NewDiscoveryClientForConfig(config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := versions.ServerVersion(); err != nil {
+		t.Errorf("the API server of %s does not answer: %v", c.name, err)
+	}
+}
+
+// checkTornDown deletes the composites and waits until their composed resources and the kubeconfig
+// secret are gone.
+func checkTornDown(ctx context.Context, t *testing.T, client dynamic.Interface, resources map[string]schema.GroupVersionResource, composites []composite) {
+	t.Helper()
+	for _, c := range composites {
+		if err := client.Resource(xrResources[c.kind]).Delete(ctx, c.name, metav1.DeleteOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, c := range composites {
+		waitFor(ctx, t, c.name+" and what it composed to be deleted", func() error {
+			_, err := client.Resource(xrResources[c.kind]).Get(ctx, c.name, metav1.GetOptions{})
+			if !apierrors.IsNotFound(err) {
+				return fmt.Errorf("%s still exists (%v)", c.name, err)
+			}
+			for key, gvr := range resources {
+				if !strings.Contains(key, ".upbound.io/") {
+					continue
+				}
+				list, err := client.Resource(gvr).List(ctx, metav1.ListOptions{LabelSelector: "crossplane.io/composite=" + c.name})
+				if err != nil {
+					return err
+				}
+				if len(list.Items) > 0 {
+					return fmt.Errorf("%d %s left", len(list.Items), gvr.Resource)
+				}
+			}
+			return nil
+		})
+	}
+	secrets := schema.GroupVersionResource{Version: "v1", Resource: "secrets"}
+	name := composites[0].name + "-kubeconfig"
+	waitFor(ctx, t, "the kubeconfig secret "+name+" to be deleted", func() error {
+		_, err := client.Resource(secrets).Namespace("crossplane-system").Get(ctx, name, metav1.GetOptions{})
+		if apierrors.IsNotFound(err) {
+			return nil
+		}
+		return fmt.Errorf("still there (%v)", err)
+	})
 }
 
 // waitComposed waits until a composite resource has exactly the composed resources it must have, and

@@ -41,15 +41,17 @@ type Options struct {
 
 // Sandbox is a running local platform.
 type Sandbox struct {
-	dir        string
-	cacheDir   string
-	ownsDir    bool
-	log        io.Writer
-	logMu      sync.Mutex
-	procsMu    sync.Mutex
-	procs      []*process
-	env        map[string]string
-	Management *ManagementCluster
+	dir      string
+	cacheDir string
+	ownsDir  bool
+	log      io.Writer
+	logMu    sync.Mutex
+	procsMu  sync.Mutex
+	procs    []*process
+	// stopSimulator stops the cloud simulator and the workload clusters it started; nil without one.
+	stopSimulator func()
+	env           map[string]string
+	Management    *ManagementCluster
 	// Workload is a cluster for applications, with fake nodes on which Pods become Ready.
 	Workload *WorkloadCluster
 }
@@ -158,6 +160,9 @@ func Start(ctx context.Context, opts Options) (_ *Sandbox, err error) {
 			return
 		}
 		s.logf("crossplane %s ready, with %d composition functions", CrossplaneVersion, len(compositionFunctions))
+		if kubeErr = s.startCloudSimulator(bins, etcdURL, management); kubeErr != nil {
+			return
+		}
 		if workload, kubeErr = s.startWorkloadCluster(ctx, bins, etcdURL, "workload"); kubeErr == nil {
 			s.logf("workload cluster ready at %s", workload.Host)
 		}
@@ -269,9 +274,9 @@ func StartClusters(ctx context.Context, opts Options, names ...string) (*Sandbox
 	return startKubernetes(ctx, opts, false, names...)
 }
 
-// StartManagement starts a management cluster with Crossplane core and its composition functions, and
-// nothing else (no Vault, Keycloak or workload cluster), for tests of what Crossplane composes. It returns
-// the cluster's admin kubeconfig path.
+// StartManagement starts a management cluster with Crossplane core, its composition functions and the
+// cloud simulator, and nothing else (no Vault, Keycloak or standing workload cluster), for tests of what
+// Crossplane composes. It returns the cluster's admin kubeconfig path.
 func StartManagement(ctx context.Context, opts Options) (*Sandbox, string, error) {
 	sb, kubeconfigs, err := startKubernetes(ctx, opts, true, "management")
 	if err != nil {
@@ -299,7 +304,7 @@ func startKubernetes(ctx context.Context, opts Options, crossplane bool, names .
 	builder := &toolBuilder{repoRoot: opts.RepoRoot, cacheDir: s.cacheDir, log: s.logf}
 	tools := []string{"etcd", "kubernetes"}
 	if crossplane {
-		tools = append(tools, "crossplane", "function-patch-and-transform", "function-auto-ready")
+		tools = append(tools, "kwok", "crossplane", "function-patch-and-transform", "function-auto-ready")
 	}
 	bins := map[string]string{}
 	for _, tool := range tools {
@@ -318,6 +323,9 @@ func startKubernetes(ctx context.Context, opts Options, crossplane bool, names .
 		}
 		if crossplane {
 			if err := s.startCrossplane(ctx, bins, cp); err != nil {
+				return nil, nil, err
+			}
+			if err := s.startCloudSimulator(bins, etcdURL, cp); err != nil {
 				return nil, nil, err
 			}
 		}
@@ -362,6 +370,10 @@ func (s *Sandbox) start(name string, env []string, bin string, args ...string) (
 
 // Stop stops every component, last started first, and removes the state directory it created.
 func (s *Sandbox) Stop() error {
+	if s.stopSimulator != nil {
+		s.stopSimulator()
+		s.stopSimulator = nil
+	}
 	s.procsMu.Lock()
 	procs := s.procs
 	s.procs = nil
