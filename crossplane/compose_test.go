@@ -377,7 +377,7 @@ func checkTornDown(ctx context.Context, t *testing.T, client dynamic.Interface, 
 		waitFor(ctx, t, c.name+" and what it composed to be deleted", func() error {
 			_, err := client.Resource(xrResources[c.kind]).Get(ctx, c.name, metav1.GetOptions{})
 			if !apierrors.IsNotFound(err) {
-				return fmt.Errorf("%s still exists (%v)", c.name, err)
+				return fmt.Errorf("%s still exists (%w)", c.name, err)
 			}
 			for key, gvr := range resources {
 				if !strings.Contains(key, ".upbound.io/") {
@@ -401,7 +401,7 @@ func checkTornDown(ctx context.Context, t *testing.T, client dynamic.Interface, 
 		if apierrors.IsNotFound(err) {
 			return nil
 		}
-		return fmt.Errorf("still there (%v)", err)
+		return fmt.Errorf("still there (%w)", err)
 	})
 }
 
