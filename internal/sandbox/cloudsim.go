@@ -229,7 +229,7 @@ func (c *cloudSimulator) publishKubeconfig(ctx context.Context, key string, mr *
 			name = name[:40]
 		}
 		c.sandbox.logf("cloud simulator: %s publishes a kubeconfig; starting workload cluster %s", key, name)
-		owner := &Sandbox{dir: c.sandbox.dir, cacheDir: c.sandbox.cacheDir, log: c.sandbox.log}
+		owner := &Sandbox{dir: c.sandbox.dir, cacheDir: c.sandbox.cacheDir, log: c.sandbox.log, oidc: c.sandbox.oidc}
 		workload, err := owner.startWorkloadCluster(ctx, c.bins, c.etcdURL, name)
 		if err != nil {
 			_ = owner.Stop()

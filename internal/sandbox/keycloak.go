@@ -4,6 +4,8 @@ import (
 	"archive/zip"
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	_ "embed"
 	"encoding/json"
 	"fmt"
@@ -180,14 +182,22 @@ func (s *Sandbox) startKeycloak(ctx context.Context) (*keycloakEndpoint, error) 
 		"--http-host=127.0.0.1",
 		"--http-port="+strconv.Itoa(httpPort),
 		"--http-management-port="+strconv.Itoa(managementPort),
+		// https beside http: API servers only accept an https issuer.
+		"--https-port="+strconv.Itoa(s.oidc.httpsPort),
+		"--https-certificate-file="+s.oidc.certFile,
+		"--https-certificate-key-file="+s.oidc.keyFile,
 		"--health-enabled=true",
 		"--db=dev-mem",
 	)
 	if err != nil {
 		return nil, err
 	}
+	// With https on, the management interface serves https too, with the same certificate.
+	roots := x509.NewCertPool()
+	roots.AppendCertsFromPEM(s.oidc.caPEM)
+	management := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots}}}
 	if err := proc.waitReady(ctx, 3*time.Minute, func(ctx context.Context) error {
-		return httpGetOK(ctx, http.DefaultClient, "http://127.0.0.1:"+strconv.Itoa(managementPort)+"/health/ready")
+		return httpGetOK(ctx, management, "https://127.0.0.1:"+strconv.Itoa(managementPort)+"/health/ready")
 	}); err != nil {
 		return nil, err
 	}

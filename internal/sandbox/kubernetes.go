@@ -60,7 +60,7 @@ type controlPlane struct {
 	restConfig     *rest.Config
 }
 
-func (s *Sandbox) startControlPlane(ctx context.Context, binDir, name, etcdURL string) (*controlPlane, error) {
+func (s *Sandbox) startControlPlane(ctx context.Context, binDir, name, etcdURL string, extraArgs ...string) (*controlPlane, error) {
 	dir := filepath.Join(s.dir, name)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("cannot create %s: %w", dir, err)
@@ -99,22 +99,23 @@ func (s *Sandbox) startControlPlane(ctx context.Context, binDir, name, etcdURL s
 		return nil, err
 	}
 
-	apiserver, err := s.start(name+"-apiserver", nil, filepath.Join(binDir, "kube-apiserver"),
-		"--etcd-servers="+etcdURL,
-		"--etcd-prefix=/"+name,
+	apiserver, err := s.start(name+"-apiserver", nil, filepath.Join(binDir, "kube-apiserver"), append([]string{
+		"--etcd-servers=" + etcdURL,
+		"--etcd-prefix=/" + name,
 		"--bind-address=127.0.0.1",
 		"--advertise-address=127.0.0.1",
-		"--secure-port="+strconv.Itoa(port),
-		"--tls-cert-file="+servingCert, "--tls-private-key-file="+servingKey,
-		"--client-ca-file="+caPath,
+		"--secure-port=" + strconv.Itoa(port),
+		"--tls-cert-file=" + servingCert, "--tls-private-key-file=" + servingKey,
+		"--client-ca-file=" + caPath,
 		"--authorization-mode=RBAC",
 		"--service-account-issuer=https://kubernetes.default.svc",
-		"--service-account-key-file="+saKey,
-		"--service-account-signing-key-file="+saKey,
+		"--service-account-key-file=" + saKey,
+		"--service-account-signing-key-file=" + saKey,
 		"--service-cluster-ip-range=10.96.0.0/16",
 		"--allow-privileged=true",
 		"--enable-priority-and-fairness=false",
 		"--profiling=false",
+	}, extraArgs...)...,
 	)
 	if err != nil {
 		return nil, err

@@ -48,6 +48,8 @@ type Sandbox struct {
 	logMu    sync.Mutex
 	procsMu  sync.Mutex
 	procs    []*process
+	// oidc is Keycloak as the OIDC issuer the workload clusters trust; nil in sandboxes without Keycloak.
+	oidc *oidcIssuer
 	// stopSimulator stops the cloud simulator and the workload clusters it started; nil without one.
 	stopSimulator func()
 	env           map[string]string
@@ -77,6 +79,10 @@ const (
 	EnvKeycloakAdminUser  = "IDP_SANDBOX_KEYCLOAK_ADMIN_USER"
 	EnvKeycloakAdminPass  = "IDP_SANDBOX_KEYCLOAK_ADMIN_PASSWORD"
 	EnvKeycloakUsers      = "IDP_SANDBOX_KEYCLOAK_USERS"
+	// EnvKeycloakIssuer is the realm's https issuer URL, which the workload clusters trust, and
+	// EnvKeycloakCAFile the CA of its certificate.
+	EnvKeycloakIssuer = "IDP_SANDBOX_KEYCLOAK_ISSUER"
+	EnvKeycloakCAFile = "IDP_SANDBOX_KEYCLOAK_CA_FILE"
 	// EnvRegistryHost is the host:port of the sandbox's OCI registry (plain HTTP on loopback).
 	EnvRegistryHost = "IDP_SANDBOX_REGISTRY_HOST"
 	// EnvHelm is the path of the helm CLI, for tests that release charts the way users do outside Terraform.
@@ -132,6 +138,11 @@ func Start(ctx context.Context, opts Options) (_ *Sandbox, err error) {
 		return nil, err
 	}
 
+	// Keycloak's https address and certificate come first: the workload cluster, started beside
+	// Keycloak, is configured to trust it.
+	if s.oidc, err = s.newOIDCIssuer(); err != nil {
+		return nil, err
+	}
 	var (
 		wg                          sync.WaitGroup
 		management                  *controlPlane
@@ -216,6 +227,8 @@ func Start(ctx context.Context, opts Options) (_ *Sandbox, err error) {
 		EnvKeycloakAdminPass:                     keycloak.adminPassword,
 		EnvKeycloakUsers:                         strings.Join(users, ","),
 		EnvRegistryHost:                          registry,
+		EnvKeycloakIssuer:                        s.oidc.url(),
+		EnvKeycloakCAFile:                        s.oidc.caFile,
 		EnvHelm:                                  filepath.Join(bins["helm"], "helm"),
 	}
 	if err := s.WriteEnvFile(filepath.Join(s.dir, "env")); err != nil {

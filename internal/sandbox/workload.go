@@ -29,7 +29,16 @@ type WorkloadCluster struct {
 }
 
 func (s *Sandbox) startWorkloadCluster(ctx context.Context, bins map[string]string, etcdURL, name string) (*WorkloadCluster, error) {
-	cp, err := s.startControlPlane(ctx, bins["kubernetes"], name, etcdURL)
+	var authn []string
+	if s.oidc != nil {
+		// The cluster accepts Keycloak's ID tokens, as the platform's clusters do.
+		path := filepath.Join(s.dir, name+"-authentication.yaml")
+		if err := os.WriteFile(path, []byte(s.oidc.authenticationConfig()), 0o600); err != nil {
+			return nil, fmt.Errorf("cannot write the authentication configuration of %s: %w", name, err)
+		}
+		authn = append(authn, "--authentication-config="+path)
+	}
+	cp, err := s.startControlPlane(ctx, bins["kubernetes"], name, etcdURL, authn...)
 	if err != nil {
 		return nil, err
 	}
