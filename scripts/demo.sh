@@ -25,10 +25,16 @@ CONFIG
 
 export TF_VAR_management_kubeconfig="$IDP_MANAGEMENT_CLUSTER_KUBECONFIG_PATH"
 export TF_VAR_workload_kubeconfig="$IDP_SANDBOX_WORKLOAD_KUBECONFIG"
-cd "$repo/examples/quickstart"
-# The provider is rebuilt on every run, so yesterday's lock file checksum would not match it.
+# The state belongs to this sandbox, not to the checkout: a new sandbox starts from an empty state, and
+# the example directory stays clean.
+workdir="$sandbox_dir/quickstart"
+mkdir -p "$workdir"
+cp "$repo"/examples/quickstart/*.tf "$workdir/"
+cd "$workdir"
+# The provider is rebuilt on every run, so the last lock file's checksum would not match it.
 rm -f .terraform.lock.hcl
 "$IDP_SANDBOX_TOFU" init -input=false
 "$IDP_SANDBOX_TOFU" apply -input=false -auto-approve
 echo
 echo "The sandbox keeps running: 'make sandbox-env' prints its environment, 'make sandbox-down' stops it."
+echo "The quickstart's state is in $workdir."

@@ -398,29 +398,39 @@ func mergeValues(base, over map[string]any) map[string]any {
 	return merged
 }
 
-// engineFor builds a Helm engine for a platform cluster from its kubeconfig in Vault.
+// engineFor builds a Helm engine for a platform cluster from its kubeconfig in Vault; a cluster Vault
+// does not know is an error on the cluster attribute.
 func (r *appResource) engineFor(ctx context.Context, cluster string) (*helm.Engine, diag.Diagnostics) {
+	engine, registered, diags := r.registeredEngine(ctx, cluster)
+	if !diags.HasError() && !registered {
+		diags.AddAttributeError(path.Root("cluster"), "Unknown cluster",
+			fmt.Sprintf("Vault holds no kubeconfig for cluster %q; create or import the idp_cluster first.", cluster))
+	}
+	return engine, diags
+}
+
+// registeredEngine builds a Helm engine for a platform cluster from its kubeconfig in Vault, and reports
+// whether Vault knows the cluster at all.
+func (r *appResource) registeredEngine(ctx context.Context, cluster string) (*helm.Engine, bool, diag.Diagnostics) {
 	var diags diag.Diagnostics
 	store, d := r.backends.Vault(ctx)
 	if diags.Append(d...); diags.HasError() {
-		return nil, diags
+		return nil, false, diags
 	}
 	stored, err := store.GetKubeconfig(ctx, cluster)
 	if errors.Is(err, vault.ErrNotFound) {
-		diags.AddAttributeError(path.Root("cluster"), "Unknown cluster",
-			fmt.Sprintf("Vault holds no kubeconfig for cluster %q; create or import the idp_cluster first.", cluster))
-		return nil, diags
+		return nil, false, diags
 	}
 	if err != nil {
 		diags.AddError("Cannot read the cluster's kubeconfig from Vault", err.Error())
-		return nil, diags
+		return nil, false, diags
 	}
 	engine, err := r.backends.HelmEngine(stored.Kubeconfig)
 	if err != nil {
 		diags.AddError("Cannot use the cluster's kubeconfig", err.Error())
-		return nil, diags
+		return nil, false, diags
 	}
-	return engine, diags
+	return engine, true, diags
 }
 
 // releaseInputs resolves what an install or upgrade needs: the chart, the values with the sensitive
@@ -529,8 +539,17 @@ func (r *appResource) Read(ctx context.Context, req resource.ReadRequest, resp *
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	engine, diags := r.engineFor(ctx, state.Cluster.ValueString())
+	engine, registered, diags := r.registeredEngine(ctx, state.Cluster.ValueString())
 	if resp.Diagnostics.Append(diags...); diags.HasError() {
+		return
+	}
+	if !registered {
+		// Without the cluster's registration the release cannot be reached; the cluster is planned
+		// for creation, so the release is planned with it rather than failing the refresh.
+		resp.Diagnostics.AddWarning("Cluster no longer registered",
+			fmt.Sprintf("Vault holds no kubeconfig for cluster %q, so release %s cannot be read and is treated as gone. "+
+				"If the release still runs in that cluster, the next install of it will ask you to import it.", state.Cluster.ValueString(), appID(state)))
+		resp.State.RemoveResource(ctx)
 		return
 	}
 	// Find answers from one list of the namespace's releases, shared by every release refreshed in it.

@@ -575,3 +575,45 @@ func TestAccAppMaxHistory(t *testing.T) {
 		},
 	})
 }
+
+// TestAccAppClusterDeregistered: when the cluster's registration disappears from Vault, refreshing the
+// app plans it anew (beside the cluster) instead of failing the plan; once the registration is back,
+// nothing changes.
+func TestAccAppClusterDeregistered(t *testing.T) {
+	requireAcc(t)
+	const cluster, namespace = "acc-deregistered", "deregistered"
+	config := webServiceConfig(cluster, namespace, webServiceValues("1"))
+	var saved map[string]any
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviders,
+		TerraformVersionChecks:   writeOnlyCLIs,
+		CheckDestroy:             resource.ComposeTestCheckFunc(checkReleaseGone(t, namespace, "api"), checkClustersGone(t, cluster)),
+		Steps: []resource.TestStep{
+			{Config: config},
+			{
+				PreConfig: func() {
+					secret, err := sandboxVault(t).Get(context.Background(), kubeconfigPath(cluster))
+					if err != nil {
+						t.Fatal(err)
+					}
+					saved = secret.Data
+					if err := sandboxVault(t).DeleteMetadata(context.Background(), kubeconfigPath(cluster)); err != nil {
+						t.Fatal(err)
+					}
+				},
+				Config:             config,
+				PlanOnly:           true,
+				ExpectNonEmptyPlan: true,
+			},
+			{
+				PreConfig: func() {
+					if _, err := sandboxVault(t).Put(context.Background(), kubeconfigPath(cluster), saved); err != nil {
+						t.Fatal(err)
+					}
+				},
+				Config:   config,
+				PlanOnly: true,
+			},
+		},
+	})
+}
