@@ -29,15 +29,32 @@ var update = flag.Bool("update", false, "rewrite the golden files under testdata
 
 var crdResource = schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"}
 
-// providerCRDs are the Upbound providers' CRDs (../shared/crds, see its README).
+// providerCRDs are the Upbound providers' CRDs: shared/crds beside the repository (see its README), found
+// from the nearest ancestor that has one, or the directory IDP_PROVIDER_CRDS names.
 func providerCRDs(t *testing.T) []string {
 	t.Helper()
-	files, err := filepath.Glob(filepath.Join("..", "..", "shared", "crds", "provider-*", "*.yaml"))
+	dir := os.Getenv("IDP_PROVIDER_CRDS")
+	if dir == "" {
+		repo, err := filepath.Abs("..")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for ancestor := filepath.Dir(repo); ; ancestor = filepath.Dir(ancestor) {
+			if info, err := os.Stat(filepath.Join(ancestor, "shared", "crds")); err == nil && info.IsDir() {
+				dir = filepath.Join(ancestor, "shared", "crds")
+				break
+			}
+			if ancestor == filepath.Dir(ancestor) {
+				t.Fatal("no shared/crds beside the repository or above it, and IDP_PROVIDER_CRDS is unset; the composition tests need the providers' CRDs")
+			}
+		}
+	}
+	files, err := filepath.Glob(filepath.Join(dir, "provider-*", "*.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(files) == 0 {
-		t.Fatal("no provider CRDs under ../shared/crds (beside the repository); the composition tests need them")
+		t.Fatalf("no provider CRDs under %s", dir)
 	}
 	return files
 }
