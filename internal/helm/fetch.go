@@ -62,24 +62,49 @@ type Fetcher struct {
 	// a provenance file signed by a key of the keyring, whose checksum matches the archive.
 	Keyring *provenance.Signatory
 
-	mu      sync.Mutex
-	fetched map[string]FetchedChart
+	mu sync.Mutex
+	// archives are the verified archives downloaded so far, by chart.
+	archives map[string][]byte
 }
 
 // Fetch downloads, verifies and loads a chart. A repository chart must match the digest its index
 // gives; every chart must match c.Digest when that is set; archives are size-limited and loaded with
-// Helm's traversal checks.
+// Helm's traversal checks. A chart already fetched in this process is not downloaded again, but every
+// call loads its own copy: Helm changes the charts it installs.
 func (f *Fetcher) Fetch(ctx context.Context, c RemoteChart) (FetchedChart, error) {
 	key := c.String()
 	f.mu.Lock()
-	cached, ok := f.fetched[key]
+	archive, ok := f.archives[key]
 	f.mu.Unlock()
-	if ok {
-		if err := matchDigest(c, cached.Digest, "the pinned"); err != nil {
+	if !ok {
+		var err error
+		if archive, err = f.download(ctx, c); err != nil {
 			return FetchedChart{}, err
 		}
-		return cached, nil
+		f.mu.Lock()
+		if f.archives == nil {
+			f.archives = map[string][]byte{}
+		}
+		f.archives[key] = archive
+		f.mu.Unlock()
 	}
+	sum := sha256.Sum256(archive)
+	digest := "sha256:" + hex.EncodeToString(sum[:])
+	if c.Digest != "" && !strings.EqualFold(c.Digest, digest) {
+		return FetchedChart{}, fmt.Errorf("chart %s has digest %s, not the pinned digest %s", c, digest, c.Digest)
+	}
+	ch, err := loader.LoadArchive(bytes.NewReader(archive))
+	if err != nil {
+		return FetchedChart{}, fmt.Errorf("cannot load chart %s: %w", c, err)
+	}
+	if ch.Metadata.Version != c.Version {
+		return FetchedChart{}, fmt.Errorf("chart %s holds version %s", c, ch.Metadata.Version)
+	}
+	return FetchedChart{Chart: ch, Digest: digest}, nil
+}
+
+// download fetches a chart's archive and, when a keyring is set, verifies its provenance.
+func (f *Fetcher) download(ctx context.Context, c RemoteChart) ([]byte, error) {
 	var (
 		archive, prov []byte
 		filename      string
@@ -91,40 +116,14 @@ func (f *Fetcher) Fetch(ctx context.Context, c RemoteChart) (FetchedChart, error
 		archive, prov, filename, err = f.downloadFromRepository(ctx, c)
 	}
 	if err != nil {
-		return FetchedChart{}, err
+		return nil, err
 	}
 	if f.Keyring != nil {
 		if _, err := f.Keyring.Verify(archive, prov, filename); err != nil {
-			return FetchedChart{}, fmt.Errorf("chart %s failed provenance verification against the keyring: %w", c, err)
+			return nil, fmt.Errorf("chart %s failed provenance verification against the keyring: %w", c, err)
 		}
 	}
-	sum := sha256.Sum256(archive)
-	digest := "sha256:" + hex.EncodeToString(sum[:])
-	if err := matchDigest(c, digest, "the pinned"); err != nil {
-		return FetchedChart{}, err
-	}
-	ch, err := loader.LoadArchive(bytes.NewReader(archive))
-	if err != nil {
-		return FetchedChart{}, fmt.Errorf("cannot load chart %s: %w", c, err)
-	}
-	if ch.Metadata.Version != c.Version {
-		return FetchedChart{}, fmt.Errorf("chart %s holds version %s", c, ch.Metadata.Version)
-	}
-	fetched := FetchedChart{Chart: ch, Digest: digest}
-	f.mu.Lock()
-	if f.fetched == nil {
-		f.fetched = map[string]FetchedChart{}
-	}
-	f.fetched[key] = fetched
-	f.mu.Unlock()
-	return fetched, nil
-}
-
-func matchDigest(c RemoteChart, digest, whose string) error {
-	if c.Digest != "" && !strings.EqualFold(c.Digest, digest) {
-		return fmt.Errorf("chart %s has digest %s, not %s digest %s", c, digest, whose, c.Digest)
-	}
-	return nil
+	return archive, nil
 }
 
 func (f *Fetcher) client() *http.Client {

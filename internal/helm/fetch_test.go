@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/ProtonMail/go-crypto/openpgp"
@@ -69,6 +70,13 @@ func TestIsLoopback(t *testing.T) {
 // made for it (none when signer is nil).
 func signedRepository(t *testing.T, signer *openpgp.Entity, tamper bool) string {
 	t.Helper()
+	url, _ := countedRepository(t, signer, tamper)
+	return url
+}
+
+// countedRepository is signedRepository that also counts the archive's downloads.
+func countedRepository(t *testing.T, signer *openpgp.Entity, tamper bool) (string, *atomic.Int64) {
+	t.Helper()
 	ch := &chart.Chart{
 		Metadata:  &chart.Metadata{APIVersion: "v2", Name: "web", Version: "0.1.0"},
 		Templates: []*common.File{{Name: "templates/configmap.yaml", Data: []byte("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: web\n")}},
@@ -82,7 +90,11 @@ func signedRepository(t *testing.T, signer *openpgp.Entity, tamper bool) string 
 		t.Fatal(err)
 	}
 	mux := http.NewServeMux()
-	mux.HandleFunc("/charts/web-0.1.0.tgz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write(archive) })
+	downloads := &atomic.Int64{}
+	mux.HandleFunc("/charts/web-0.1.0.tgz", func(w http.ResponseWriter, _ *http.Request) {
+		downloads.Add(1)
+		_, _ = w.Write(archive)
+	})
 	if signer != nil {
 		metadata, err := yaml.Marshal(ch.Metadata)
 		if err != nil {
@@ -107,7 +119,7 @@ func signedRepository(t *testing.T, signer *openpgp.Entity, tamper bool) string 
 	mux.HandleFunc("/index.yaml", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write(raw) })
 	server := httptest.NewServer(mux)
 	t.Cleanup(server.Close)
-	return server.URL
+	return server.URL, downloads
 }
 
 // keyringOf writes the public key of entity as a binary keyring and loads it.
@@ -169,5 +181,33 @@ func TestFetchVerifiesProvenance(t *testing.T) {
 				t.Errorf("%s\nFetch loaded chart %q, want web", tc.reason, fetched.Chart.Metadata.Name)
 			}
 		})
+	}
+}
+
+func TestFetchDownloadsOnceAndLoadsFreshCharts(t *testing.T) {
+	url, downloads := countedRepository(t, nil, false)
+	fetcher := &Fetcher{}
+	chart := RemoteChart{Repository: url, Name: "web", Version: "0.1.0"}
+	first, err := fetcher.Fetch(context.Background(), chart)
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, err := fetcher.Fetch(context.Background(), chart)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := downloads.Load(); got != 1 {
+		t.Errorf("two fetches of one chart downloaded it %d times, want 1", got)
+	}
+	if first.Chart == second.Chart {
+		t.Error("two fetches returned the same chart object; Helm changes the charts it installs, so each needs its own")
+	}
+	if first.Digest != second.Digest {
+		t.Errorf("digests differ: %s, %s", first.Digest, second.Digest)
+	}
+	pinned := chart
+	pinned.Digest = "sha256:" + strings.Repeat("0", 64)
+	if _, err := fetcher.Fetch(context.Background(), pinned); err == nil || !strings.Contains(err.Error(), "not the pinned digest") {
+		t.Errorf("a wrong pinned digest on a cached chart: error %v", err)
 	}
 }
