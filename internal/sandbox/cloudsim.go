@@ -128,7 +128,13 @@ func (c *cloudSimulator) reconcileOne(ctx context.Context, gvr schema.GroupVersi
 		}
 		endpoint = cluster.workload.Host
 	}
-	if ready(mr) && endpoint == "" {
+	if kind == "eks.aws.upbound.io/ClusterAuth" {
+		// The cluster's endpoint is the workload cluster's, reported on the EKS Cluster it authenticates to.
+		if err := c.reportEKSEndpoint(ctx, mr, endpoint); err != nil {
+			return err
+		}
+	}
+	if ready(mr) {
 		return nil
 	}
 	atProvider, _, _ := unstructured.NestedMap(mr.Object, "status", "atProvider")
@@ -155,12 +161,6 @@ func (c *cloudSimulator) reconcileOne(ctx context.Context, gvr schema.GroupVersi
 	case "containerservice.azure.upbound.io/KubernetesCluster":
 		atProvider["fqdn"] = strings.TrimPrefix(endpoint, "https://")
 		atProvider["currentKubernetesVersion"] = forProvider["kubernetesVersion"]
-	}
-	if kind == "eks.aws.upbound.io/ClusterAuth" {
-		// The cluster's endpoint is the workload cluster's, reported on the EKS Cluster it authenticates to.
-		if err := c.reportEKSEndpoint(ctx, mr, endpoint); err != nil {
-			return err
-		}
 	}
 	now := metav1.Now().UTC().Format(time.RFC3339)
 	if err := unstructured.SetNestedMap(mr.Object, atProvider, "status", "atProvider"); err != nil {
