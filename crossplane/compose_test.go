@@ -29,36 +29,6 @@ var update = flag.Bool("update", false, "rewrite the golden files under testdata
 
 var crdResource = schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"}
 
-// providerCRDs are the Upbound providers' CRDs: shared/crds beside the repository (see its README), found
-// from the nearest ancestor that has one, or the directory IDP_PROVIDER_CRDS names.
-func providerCRDs(t *testing.T) []string {
-	t.Helper()
-	dir := os.Getenv("IDP_PROVIDER_CRDS")
-	if dir == "" {
-		repo, err := filepath.Abs("..")
-		if err != nil {
-			t.Fatal(err)
-		}
-		for ancestor := filepath.Dir(repo); ; ancestor = filepath.Dir(ancestor) {
-			if info, err := os.Stat(filepath.Join(ancestor, "shared", "crds")); err == nil && info.IsDir() {
-				dir = filepath.Join(ancestor, "shared", "crds")
-				break
-			}
-			if ancestor == filepath.Dir(ancestor) {
-				t.Fatal("no shared/crds beside the repository or above it, and IDP_PROVIDER_CRDS is unset; the composition tests need the providers' CRDs")
-			}
-		}
-	}
-	files, err := filepath.Glob(filepath.Join(dir, "provider-*", "*.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(files) == 0 {
-		t.Fatalf("no provider CRDs under %s", dir)
-	}
-	return files
-}
-
 // installCRDs creates the CRDs and waits until each is established; it returns the resource of each
 // served kind by group/version/kind.
 func installCRDs(ctx context.Context, t *testing.T, client dynamic.Interface, files []string) map[string]schema.GroupVersionResource {
@@ -240,7 +210,11 @@ func TestAccCompositions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	resources := installCRDs(ctx, t, client, providerCRDs(t))
+	files, err := sandbox.ProviderCRDFiles()
+	if err != nil {
+		t.Fatal(err)
+	}
+	resources := installCRDs(ctx, t, client, files)
 	// Crossplane's own kinds, which core init installed.
 	for _, r := range []struct{ group, version, kind, plural string }{
 		{"pkg.crossplane.io", "v1", "Function", "functions"},
@@ -250,12 +224,12 @@ func TestAccCompositions(t *testing.T) {
 		resources[r.group+"/"+r.version+"/"+r.kind] = schema.GroupVersionResource{Group: r.group, Version: r.version, Resource: r.plural}
 	}
 
-	files, order, err := Manifests()
+	manifests, order, err := Manifests()
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, file := range order {
-		for i, doc := range strings.Split(string(files[file]), "\n---\n") {
+		for i, doc := range strings.Split(string(manifests[file]), "\n---\n") {
 			object := &unstructured.Unstructured{}
 			if err := yaml.Unmarshal([]byte(doc), &object.Object); err != nil {
 				t.Fatalf("%s document %d: %v", file, i, err)

@@ -119,3 +119,6 @@ func (c *Client) HasAPIGroup(ctx context.Context, group string) (bool, error) {
 	}
 	return false, nil
 }
+
+// RESTConfig is a copy of the client's configuration, for clients of other kinds to the same cluster.
+func (c *Client) RESTConfig() *rest.Config { return rest.CopyConfig(c.rest) }

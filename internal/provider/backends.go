@@ -9,6 +9,7 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 
+	"github.com/idp-platform/terraform-provider-idp/internal/crossplane"
 	"github.com/idp-platform/terraform-provider-idp/internal/helm"
 	"github.com/idp-platform/terraform-provider-idp/internal/keycloak"
 	"github.com/idp-platform/terraform-provider-idp/internal/kube"
@@ -28,9 +29,20 @@ type (
 		Health(ctx context.Context) (vault.Health, error)
 		KVMount(ctx context.Context) (vault.KVMount, error)
 		KubeconfigLocation(cluster string) string
+		CredentialsLocation(name string) string
+		GetCredentials(ctx context.Context, name string) (map[string]string, error)
 		PutKubeconfig(ctx context.Context, cluster string, kc vault.Kubeconfig) error
 		GetKubeconfig(ctx context.Context, cluster string) (vault.Kubeconfig, error)
 		DeleteKubeconfig(ctx context.Context, cluster string) error
+	}
+	crossplaneAPI interface {
+		Apply(ctx context.Context, cluster crossplane.Cluster) error
+		Get(ctx context.Context, name string) (crossplane.Cluster, crossplane.Status, error)
+		WaitReady(ctx context.Context, name string, progress func(crossplane.Status)) (crossplane.Status, error)
+		Kubeconfig(ctx context.Context, secretRef string) ([]byte, error)
+		Delete(ctx context.Context, name string) error
+		EnsureProviderConfig(ctx context.Context, cloud, name string, credentials []byte, project string) error
+		ReleaseProviderConfig(ctx context.Context, cloud, name string) error
 	}
 	keycloakAPI interface {
 		Realm(ctx context.Context) (keycloak.Realm, error)
@@ -48,6 +60,7 @@ type backends struct {
 
 	mu                sync.Mutex
 	managementCluster managementClusterAPI
+	crossplane        crossplaneAPI
 	vault             vaultAPI
 	keycloak          keycloakAPI
 	// helmEngines holds one engine per cluster kubeconfig, so the releases of a cluster share its
@@ -99,6 +112,28 @@ func (b *backends) ManagementCluster() (managementClusterAPI, diag.Diagnostics) 
 		return nil, diag.Diagnostics{diag.NewErrorDiagnostic("Cannot use the management cluster configuration", detail)}
 	}
 	b.managementCluster = client
+	return client, nil
+}
+
+// Crossplane returns the client that drives clusters through Crossplane in the management cluster.
+func (b *backends) Crossplane() (crossplaneAPI, diag.Diagnostics) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.crossplane != nil {
+		return b.crossplane, nil
+	}
+	if b.configs.management == nil {
+		return nil, notConfigured("management_cluster", "kubeconfig_path = \"~/.kube/management\"", "IDP_MANAGEMENT_CLUSTER_KUBECONFIG_PATH")
+	}
+	kubeClient, err := kube.NewClient(*b.configs.management)
+	if err != nil {
+		return nil, diag.Diagnostics{diag.NewErrorDiagnostic("Cannot use the management cluster configuration", err.Error())}
+	}
+	client, err := crossplane.NewClient(kubeClient.RESTConfig())
+	if err != nil {
+		return nil, diag.Diagnostics{diag.NewErrorDiagnostic("Cannot use the management cluster configuration", err.Error())}
+	}
+	b.crossplane = client
 	return client, nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"strings"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
@@ -19,6 +20,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
+	"github.com/idp-platform/terraform-provider-idp/internal/crossplane"
 	"github.com/idp-platform/terraform-provider-idp/internal/kube"
 	"github.com/idp-platform/terraform-provider-idp/internal/vault"
 )
@@ -48,12 +50,18 @@ var (
 	_ resource.ResourceWithConfigure      = &clusterResource{}
 	_ resource.ResourceWithImportState    = &clusterResource{}
 	_ resource.ResourceWithValidateConfig = &clusterResource{}
+	_ resource.ResourceWithModifyPlan     = &clusterResource{}
 )
 
 type clusterModel struct {
 	ID                      types.String   `tfsdk:"id"`
 	Name                    types.String   `tfsdk:"name"`
 	Cloud                   types.String   `tfsdk:"cloud"`
+	Region                  types.String   `tfsdk:"region"`
+	KubernetesVersion       types.String   `tfsdk:"kubernetes_version"`
+	Credentials             types.String   `tfsdk:"credentials"`
+	NodePools               types.Map      `tfsdk:"node_pools"`
+	Tags                    types.Map      `tfsdk:"tags"`
 	KubeconfigWO            types.String   `tfsdk:"kubeconfig_wo"`
 	KubeconfigWOVersion     types.Int64    `tfsdk:"kubeconfig_wo_version"`
 	Endpoint                types.String   `tfsdk:"endpoint"`
@@ -72,11 +80,14 @@ func (r *clusterResource) Schema(ctx context.Context, _ resource.SchemaRequest, 
 	keep := []planmodifier.String{stringplanmodifier.UseStateForUnknown()}
 	replace := []planmodifier.String{stringplanmodifier.RequiresReplace()}
 	resp.Schema = schema.Schema{
-		MarkdownDescription: "A Kubernetes cluster of the platform. With `cloud = \"existing\"` an existing cluster (the " +
-			"management cluster itself, or a legacy one) is registered: its admin kubeconfig, given write-only, is " +
-			"stored in Vault at `<kv_mount>/<prefix>/clusters/<name>/kubeconfig` and never in state. Other resources " +
-			"reach the cluster through that kubeconfig; `idp_cluster_credentials` hands it to other providers. " +
-			"Destroying the resource removes the kubeconfig from Vault and leaves the cluster itself alone.",
+		MarkdownDescription: "A Kubernetes cluster of the platform. With `cloud = \"aws\"`, `\"azure\"` or `\"gcp\"` the " +
+			"platform creates it (EKS, AKS, GKE) through its Crossplane compositions in the management cluster, with " +
+			"the cloud credentials read from Vault, and copies its admin kubeconfig into Vault. With `cloud = \"existing\"` " +
+			"an existing cluster (the management cluster itself, or a legacy one) is registered: its admin kubeconfig, given " +
+			"write-only, is stored in Vault. Either way the kubeconfig is at `<kv_mount>/<prefix>/clusters/<name>/kubeconfig` " +
+			"and never in state; other resources reach the cluster through it and `idp_cluster_credentials` hands it to " +
+			"other providers. Destroying a created cluster deletes it in the cloud; destroying a registered one removes " +
+			"only the kubeconfig from Vault.",
 		Attributes: map[string]schema.Attribute{
 			"id": schema.StringAttribute{
 				Computed:            true,
@@ -91,10 +102,43 @@ func (r *clusterResource) Schema(ctx context.Context, _ resource.SchemaRequest, 
 			},
 			"cloud": schema.StringAttribute{
 				Required: true,
-				MarkdownDescription: "Where the cluster runs. `existing` registers a cluster the platform did not create. " +
-					"Changing it replaces the cluster.",
-				Validators:    []validator.String{stringvalidator.OneOf(cloudExisting)},
+				MarkdownDescription: "Where the cluster runs: `aws`, `azure` or `gcp` (created by the platform), or `existing` " +
+					"(registered). Changing it replaces the cluster.",
+				Validators:    []validator.String{stringvalidator.OneOf(append([]string{cloudExisting}, clouds...)...)},
 				PlanModifiers: replace,
+			},
+			"region": schema.StringAttribute{
+				Optional:            true,
+				MarkdownDescription: "Region of a created cluster, one the platform offers for the cloud (e.g. `eu-west-1`, `westeurope`, `europe-west1`). Changing it replaces the cluster.",
+				PlanModifiers:       replace,
+			},
+			"kubernetes_version": schema.StringAttribute{
+				Optional: true,
+				MarkdownDescription: fmt.Sprintf("Kubernetes minor version of a created cluster: %s. Upgrades go one minor version "+
+					"at a time, in place.", strings.Join(supportedKubernetesVersions, ", ")),
+			},
+			"credentials": schema.StringAttribute{
+				Optional: true,
+				MarkdownDescription: "Cloud credentials of a created cluster: their name under `<kv_mount>/<prefix>/credentials/` in Vault " +
+					"(e.g. `aws/team-payments`, with `aws_access_key_id` and `aws_secret_access_key`; Azure: `clientId`, " +
+					"`clientSecret`, `subscriptionId`, `tenantId`; GCP: `credentials`, a service account key). The provider " +
+					"makes them the cloud provider's ProviderConfig in the management cluster, shared by the clusters that use " +
+					"the same credentials and removed with the last of them.",
+			},
+			"node_pools": schema.MapNestedAttribute{
+				Optional:            true,
+				MarkdownDescription: "Node pools of a created cluster, by name. Sizes and labels change in place; on AKS the first pool by name is the system pool.",
+				NestedObject: schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{
+					"instance_type": schema.StringAttribute{Required: true, MarkdownDescription: "Machine type, e.g. `m6i.large`, `Standard_D4s_v5`, `e2-standard-4`."},
+					"min_size":      schema.Int64Attribute{Required: true, MarkdownDescription: "Fewest nodes."},
+					"max_size":      schema.Int64Attribute{Required: true, MarkdownDescription: fmt.Sprintf("Most nodes, up to %d.", maxPoolSize)},
+					"labels":        schema.MapAttribute{Optional: true, ElementType: types.StringType, MarkdownDescription: "Kubernetes labels of the pool's nodes."},
+				}},
+			},
+			"tags": schema.MapAttribute{
+				Optional:            true,
+				ElementType:         types.StringType,
+				MarkdownDescription: "Tags (labels on GCP) of a created cluster's cloud resources.",
 			},
 			"kubeconfig_wo": schema.StringAttribute{
 				Optional:  true,
@@ -118,8 +162,9 @@ func (r *clusterResource) Schema(ctx context.Context, _ resource.SchemaRequest, 
 				PlanModifiers:       keep,
 			},
 			"status": schema.StringAttribute{
-				Computed:            true,
-				MarkdownDescription: "`Ready` when the API server answered at the last refresh, `Unreachable` otherwise.",
+				Computed: true,
+				MarkdownDescription: "`Ready` when the cluster is ready (created: the cloud reports every resource ready; " +
+					"registered: the API server answered at the last refresh), `Provisioning` or `Unreachable` otherwise.",
 			},
 			"kubernetes_version_actual": schema.StringAttribute{
 				Computed:            true,
@@ -142,9 +187,17 @@ func (r *clusterResource) Configure(_ context.Context, req resource.ConfigureReq
 func (r *clusterResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
 	var config clusterModel
 	resp.Diagnostics.Append(req.Config.Get(ctx, &config)...)
-	if resp.Diagnostics.HasError() || config.Cloud.ValueString() != cloudExisting {
+	if resp.Diagnostics.HasError() || config.Cloud.IsUnknown() {
 		return
 	}
+	if isCloud(config.Cloud.ValueString()) {
+		resp.Diagnostics.Append(validateCloudConfig(ctx, config)...)
+		return
+	}
+	if config.Cloud.ValueString() != cloudExisting {
+		return
+	}
+	resp.Diagnostics.Append(validateExistingConfig(config)...)
 	kubeconfigPath := path.Root("kubeconfig_wo")
 	switch {
 	case config.KubeconfigWO.IsUnknown():
@@ -178,6 +231,22 @@ func (r *clusterResource) Create(ctx context.Context, req resource.CreateRequest
 		return
 	}
 	name := plan.Name.ValueString()
+	if isCloud(plan.Cloud.ValueString()) {
+		xp, diags := r.backends.Crossplane()
+		if resp.Diagnostics.Append(diags...); diags.HasError() {
+			return
+		}
+		switch _, _, err := xp.Get(ctx, name); {
+		case err == nil:
+			resp.Diagnostics.AddAttributeError(path.Root("name"), "Cluster already exists",
+				fmt.Sprintf("The management cluster already has a KubernetesCluster %q. If it belongs to this configuration, import it "+
+					"(terraform import <address> %s); otherwise choose another name.", name, name))
+			return
+		case !errors.Is(err, crossplane.ErrNotFound):
+			resp.Diagnostics.AddError("Cannot check the management cluster for the cluster", err.Error())
+			return
+		}
+	}
 	switch _, err := store.GetKubeconfig(ctx, name); {
 	case err == nil:
 		resp.Diagnostics.AddAttributeError(path.Root("name"), "Cluster already registered",
@@ -186,6 +255,14 @@ func (r *clusterResource) Create(ctx context.Context, req resource.CreateRequest
 		return
 	case !errors.Is(err, vault.ErrNotFound):
 		resp.Diagnostics.AddError("Cannot check Vault for the cluster", err.Error())
+		return
+	}
+	if isCloud(plan.Cloud.ValueString()) {
+		save := func() diag.Diagnostics { return resp.State.Set(ctx, &plan) }
+		if resp.Diagnostics.Append(r.provisionCloudCluster(ctx, &plan, "", save)...); resp.Diagnostics.HasError() {
+			return
+		}
+		resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 		return
 	}
 	if resp.Diagnostics.Append(registerKubeconfig(ctx, store, name, config.KubeconfigWO.ValueString(), &plan)...); resp.Diagnostics.HasError() {
@@ -245,6 +322,21 @@ func (r *clusterResource) Read(ctx context.Context, req resource.ReadRequest, re
 		return
 	}
 	name := state.Name.ValueString()
+	// An imported cluster (cloud unknown) is a created one when the management cluster has its composite.
+	if isCloud(state.Cloud.ValueString()) || (state.Cloud.IsNull() && r.backends.managementClusterConfigured()) {
+		found := r.readCloudCluster(ctx, &state, store, &resp.Diagnostics)
+		switch {
+		case resp.Diagnostics.HasError():
+			return
+		case found:
+			resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+			return
+		case isCloud(state.Cloud.ValueString()):
+			tflog.Warn(ctx, "the cluster's composite is gone; planning to create it again", map[string]any{"cluster": name})
+			resp.State.RemoveResource(ctx)
+			return
+		}
+	}
 	stored, err := store.GetKubeconfig(ctx, name)
 	if errors.Is(err, vault.ErrNotFound) {
 		tflog.Warn(ctx, "the cluster's kubeconfig is gone from Vault; planning to register it again", map[string]any{"cluster": name})
@@ -264,6 +356,60 @@ func (r *clusterResource) Read(ctx context.Context, req resource.ReadRequest, re
 	state.KubeconfigPath = types.StringValue(store.KubeconfigLocation(name))
 	state.Status, state.KubernetesVersionActual = probeCluster(ctx, stored.Kubeconfig)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+}
+
+// readCloudCluster refreshes a created cluster from its composites; false when they are gone.
+func (r *clusterResource) readCloudCluster(ctx context.Context, state *clusterModel, store vaultAPI, diags *diag.Diagnostics) bool {
+	xp, d := r.backends.Crossplane()
+	if diags.Append(d...); diags.HasError() {
+		return false
+	}
+	name := state.Name.ValueString()
+	cluster, status, err := xp.Get(ctx, name)
+	if errors.Is(err, crossplane.ErrNotFound) {
+		return false
+	}
+	if err != nil {
+		diags.AddError("Cannot read the cluster from the management cluster", err.Error())
+		return false
+	}
+	diags.Append(setCloudAttributes(ctx, state, cluster)...)
+	state.ID = state.Name
+	state.KubeconfigPath = types.StringValue(store.KubeconfigLocation(name))
+	state.KubernetesVersionActual = types.StringValue(status.KubernetesVersion)
+	state.Status = types.StringValue("Provisioning")
+	if status.Ready {
+		state.Status = types.StringValue(clusterReady)
+	}
+	if stored, err := store.GetKubeconfig(ctx, name); err == nil {
+		state.Endpoint, state.CACertificate = types.StringValue(stored.Endpoint), types.StringValue(stored.CA)
+	} else if !errors.Is(err, vault.ErrNotFound) {
+		diags.AddError("Cannot read the cluster's kubeconfig from Vault", err.Error())
+	} else {
+		// The kubeconfig is gone from Vault: the next apply copies it again.
+		state.Status = types.StringValue("KubeconfigMissing")
+	}
+	return true
+}
+
+// ModifyPlan refuses Kubernetes upgrades that skip minor versions, and plans a created cluster whose
+// kubeconfig went missing from Vault for an update that copies it again.
+func (r *clusterResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	if req.State.Raw.IsNull() || req.Plan.Raw.IsNull() {
+		return
+	}
+	var plan, state clusterModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() || !isCloud(plan.Cloud.ValueString()) || plan.KubernetesVersion.IsUnknown() {
+		return
+	}
+	if err := validateUpgrade(state.KubernetesVersion.ValueString(), plan.KubernetesVersion.ValueString()); err != nil {
+		resp.Diagnostics.AddAttributeError(path.Root("kubernetes_version"), "Unsupported upgrade", err.Error())
+	}
+	if !state.Status.Equal(types.StringValue(clusterReady)) {
+		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("status"), types.StringUnknown())...)
+	}
 }
 
 // probeCluster asks the cluster for its version. An unreachable cluster is a status, not an error:
@@ -296,6 +442,16 @@ func (r *clusterResource) Update(ctx context.Context, req resource.UpdateRequest
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
+	if isCloud(plan.Cloud.ValueString()) {
+		previous := crossplane.ProviderConfigName(state.Cloud.ValueString(), state.Credentials.ValueString())
+		plan.Endpoint, plan.CACertificate, plan.KubernetesVersionActual = state.Endpoint, state.CACertificate, state.KubernetesVersionActual
+		save := func() diag.Diagnostics { return resp.State.Set(ctx, &plan) }
+		if resp.Diagnostics.Append(r.provisionCloudCluster(ctx, &plan, previous, save)...); resp.Diagnostics.HasError() {
+			return
+		}
+		resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+		return
+	}
 	if plan.KubeconfigWOVersion.Equal(state.KubeconfigWOVersion) {
 		// Nothing stored changes; keep what the last refresh saw.
 		plan.Endpoint, plan.CACertificate, plan.KubeconfigPath = state.Endpoint, state.CACertificate, state.KubeconfigPath
@@ -328,6 +484,21 @@ func (r *clusterResource) Delete(ctx context.Context, req resource.DeleteRequest
 	store, diags := r.backends.Vault(ctx)
 	if resp.Diagnostics.Append(diags...); diags.HasError() {
 		return
+	}
+	if isCloud(state.Cloud.ValueString()) {
+		xp, diags := r.backends.Crossplane()
+		if resp.Diagnostics.Append(diags...); diags.HasError() {
+			return
+		}
+		tflog.Info(ctx, "deleting the cluster's composites", map[string]any{"cluster": state.Name.ValueString()})
+		if err := xp.Delete(ctx, state.Name.ValueString()); err != nil {
+			resp.Diagnostics.AddError("Cannot delete the cluster", err.Error())
+			return
+		}
+		if err := xp.ReleaseProviderConfig(ctx, state.Cloud.ValueString(), crossplane.ProviderConfigName(state.Cloud.ValueString(), state.Credentials.ValueString())); err != nil {
+			resp.Diagnostics.AddError("Cannot remove the cluster's ProviderConfig", err.Error())
+			return
+		}
 	}
 	if err := store.DeleteKubeconfig(ctx, state.Name.ValueString()); err != nil {
 		resp.Diagnostics.AddError("Cannot remove the cluster's kubeconfig from Vault", err.Error())

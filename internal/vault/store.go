@@ -90,3 +90,37 @@ func (c *Client) DeleteKubeconfig(ctx context.Context, cluster string) error {
 	}
 	return nil
 }
+
+// credentialsPath matches a credentials name: DNS-1123 labels joined by '/', such as aws/team-payments.
+var credentialsPath = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(/[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?){0,3}$`)
+
+// ValidCredentialsName reports whether name can name cloud credentials: DNS-1123 labels joined by '/'.
+func ValidCredentialsName(name string) bool { return credentialsPath.MatchString(name) }
+
+// CredentialsLocation is where cloud credentials are, as `vault kv get` takes it: <mount>/<prefix>/credentials/<name>.
+func (c *Client) CredentialsLocation(name string) string {
+	return c.kvMount + "/" + c.prefix + "/credentials/" + name
+}
+
+// GetCredentials reads cloud credentials stored as KV at <prefix>/credentials/<name>; ErrNotFound when
+// there are none.
+func (c *Client) GetCredentials(ctx context.Context, name string) (map[string]string, error) {
+	if !ValidCredentialsName(name) {
+		return nil, fmt.Errorf("credentials name %q is not DNS-1123 labels joined by '/'", name)
+	}
+	path := c.prefix + "/credentials/" + name
+	secret, err := c.api.KVv2(c.kvMount).Get(ctx, path)
+	if errors.Is(err, vaultapi.ErrSecretNotFound) {
+		return nil, fmt.Errorf("credentials %q: %w", name, ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("cannot read credentials %q from %s/%s: %w", name, c.kvMount, path, err)
+	}
+	fields := map[string]string{}
+	for key, value := range secret.Data {
+		if s, ok := value.(string); ok {
+			fields[key] = s
+		}
+	}
+	return fields, nil
+}

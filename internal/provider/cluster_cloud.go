@@ -1,0 +1,385 @@
+package provider
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"regexp"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/hashicorp/terraform-plugin-framework/attr"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
+
+	"github.com/idp-platform/terraform-provider-idp/internal/crossplane"
+	"github.com/idp-platform/terraform-provider-idp/internal/kube"
+	"github.com/idp-platform/terraform-provider-idp/internal/vault"
+)
+
+// The clouds idp_cluster creates clusters on, through the platform's Crossplane compositions.
+var clouds = []string{"aws", "azure", "gcp"}
+
+// cloudRegions are the regions the platform offers per cloud.
+var cloudRegions = map[string][]string{
+	"aws": {"us-east-1", "us-east-2", "us-west-1", "us-west-2", "ca-central-1", "sa-east-1", "eu-west-1", "eu-west-2", "eu-west-3",
+		"eu-central-1", "eu-north-1", "ap-south-1", "ap-northeast-1", "ap-southeast-1", "ap-southeast-2"},
+	"azure": {"eastus", "eastus2", "centralus", "westus2", "westus3", "canadacentral", "northeurope", "westeurope", "uksouth",
+		"francecentral", "germanywestcentral", "swedencentral", "japaneast", "southeastasia", "australiaeast"},
+	"gcp": {"us-central1", "us-east1", "us-east4", "us-west1", "northamerica-northeast1", "southamerica-east1", "europe-west1",
+		"europe-west2", "europe-west3", "europe-west4", "europe-north1", "asia-east1", "asia-northeast1", "asia-southeast1", "australia-southeast1"},
+}
+
+// supportedKubernetesVersions are the minor versions the platform creates and upgrades to.
+var supportedKubernetesVersions = []string{"1.30", "1.31", "1.32", "1.33", "1.34"}
+
+// instanceTypePatterns are the shapes of each cloud's machine type names.
+var instanceTypePatterns = map[string]struct {
+	pattern *regexp.Regexp
+	example string
+}{
+	"aws":   {regexp.MustCompile(`^[a-z][a-z0-9-]*\.(nano|micro|small|medium|large|metal|[0-9]*xlarge)$`), "m6i.large"},
+	"azure": {regexp.MustCompile(`^Standard_[A-Za-z0-9_]+$`), "Standard_D4s_v5"},
+	"gcp":   {regexp.MustCompile(`^[a-z][a-z0-9]*-[a-z0-9-]+$`), "e2-standard-4"},
+}
+
+// poolNamePatterns are the node pool names each cloud accepts (AKS: at most 12 letters and digits).
+var poolNamePatterns = map[string]*regexp.Regexp{
+	"aws":   regexp.MustCompile(`^[a-z][a-z0-9-]{0,39}$`),
+	"azure": regexp.MustCompile(`^[a-z][a-z0-9]{0,11}$`),
+	"gcp":   regexp.MustCompile(`^[a-z][a-z0-9-]{0,39}$`),
+}
+
+const maxPoolSize = 100
+
+type nodePoolModel struct {
+	InstanceType types.String `tfsdk:"instance_type"`
+	MinSize      types.Int64  `tfsdk:"min_size"`
+	MaxSize      types.Int64  `tfsdk:"max_size"`
+	Labels       types.Map    `tfsdk:"labels"`
+}
+
+var nodePoolType = types.ObjectType{AttrTypes: map[string]attr.Type{
+	"instance_type": types.StringType, "min_size": types.Int64Type, "max_size": types.Int64Type, "labels": types.MapType{ElemType: types.StringType},
+}}
+
+func isCloud(cloud string) bool { return slices.Contains(clouds, cloud) }
+
+// validateCloudConfig checks a cloud cluster's attributes, each on its own path.
+func validateCloudConfig(ctx context.Context, config clusterModel) diag.Diagnostics {
+	var diags diag.Diagnostics
+	cloud := config.Cloud.ValueString()
+	if !config.KubeconfigWO.IsNull() {
+		diags.AddAttributeError(path.Root("kubeconfig_wo"), "Invalid attribute",
+			fmt.Sprintf("kubeconfig_wo registers an existing cluster; a %s cluster's kubeconfig comes from the cloud.", cloud))
+	}
+	required := func(value types.String, name, hint string) bool {
+		if value.IsNull() {
+			diags.AddAttributeError(path.Root(name), "Missing attribute", fmt.Sprintf("A %s cluster needs %s: %s.", cloud, name, hint))
+			return false
+		}
+		return !value.IsUnknown()
+	}
+	if required(config.Region, "region", "one of "+strings.Join(cloudRegions[cloud], ", ")) && !slices.Contains(cloudRegions[cloud], config.Region.ValueString()) {
+		diags.AddAttributeError(path.Root("region"), "Unknown region",
+			fmt.Sprintf("%q is not a %s region the platform offers: %s.", config.Region.ValueString(), cloud, strings.Join(cloudRegions[cloud], ", ")))
+	}
+	if required(config.KubernetesVersion, "kubernetes_version", "a minor version such as 1.33") && !slices.Contains(supportedKubernetesVersions, config.KubernetesVersion.ValueString()) {
+		diags.AddAttributeError(path.Root("kubernetes_version"), "Unsupported Kubernetes version",
+			fmt.Sprintf("%q is not a supported minor version: %s.", config.KubernetesVersion.ValueString(), strings.Join(supportedKubernetesVersions, ", ")))
+	}
+	if required(config.Credentials, "credentials", "the Vault path of the cloud credentials, e.g. aws/team-payments") && !vault.ValidCredentialsName(config.Credentials.ValueString()) {
+		diags.AddAttributeError(path.Root("credentials"), "Invalid credentials name",
+			fmt.Sprintf("%q must be DNS-1123 labels joined by '/', such as %s/team-payments.", config.Credentials.ValueString(), cloud))
+	}
+	if config.NodePools.IsNull() {
+		diags.AddAttributeError(path.Root("node_pools"), "Missing node pools", fmt.Sprintf("A %s cluster needs at least one node pool.", cloud))
+		return diags
+	}
+	if config.NodePools.IsUnknown() {
+		return diags
+	}
+	pools := map[string]nodePoolModel{}
+	if diags.Append(config.NodePools.ElementsAs(ctx, &pools, false)...); diags.HasError() {
+		return diags
+	}
+	if len(pools) == 0 {
+		diags.AddAttributeError(path.Root("node_pools"), "Missing node pools", fmt.Sprintf("A %s cluster needs at least one node pool.", cloud))
+	}
+	for name, pool := range pools {
+		at := path.Root("node_pools").AtMapKey(name)
+		if !poolNamePatterns[cloud].MatchString(name) {
+			diags.AddAttributeError(at, "Invalid node pool name", fmt.Sprintf("%q does not match %s on %s.", name, poolNamePatterns[cloud], cloud))
+		}
+		if !pool.InstanceType.IsUnknown() && !instanceTypePatterns[cloud].pattern.MatchString(pool.InstanceType.ValueString()) {
+			diags.AddAttributeError(at.AtName("instance_type"), "Invalid instance type",
+				fmt.Sprintf("%q is not a %s machine type, such as %s.", pool.InstanceType.ValueString(), cloud, instanceTypePatterns[cloud].example))
+		}
+		if pool.MinSize.IsUnknown() || pool.MaxSize.IsUnknown() {
+			continue
+		}
+		switch minSize, maxSize := pool.MinSize.ValueInt64(), pool.MaxSize.ValueInt64(); {
+		case minSize < 0:
+			diags.AddAttributeError(at.AtName("min_size"), "Invalid node pool size", "min_size must be 0 or more.")
+		case maxSize < 1 || maxSize > maxPoolSize:
+			diags.AddAttributeError(at.AtName("max_size"), "Invalid node pool size", fmt.Sprintf("max_size must be from 1 to %d.", maxPoolSize))
+		case minSize > maxSize:
+			diags.AddAttributeError(at.AtName("min_size"), "Invalid node pool size", fmt.Sprintf("min_size %d exceeds max_size %d.", minSize, maxSize))
+		}
+	}
+	return diags
+}
+
+// validateExistingConfig refuses the cloud attributes on an existing cluster.
+func validateExistingConfig(config clusterModel) diag.Diagnostics {
+	var diags diag.Diagnostics
+	for name, value := range map[string]attr.Value{
+		"region": config.Region, "kubernetes_version": config.KubernetesVersion, "credentials": config.Credentials,
+		"node_pools": config.NodePools, "tags": config.Tags,
+	} {
+		if !value.IsNull() {
+			diags.AddAttributeError(path.Root(name), "Invalid attribute",
+				fmt.Sprintf(`%s describes a cluster the platform creates; cloud = "existing" registers one it did not.`, name))
+		}
+	}
+	return diags
+}
+
+// validateUpgrade allows Kubernetes upgrades one minor version at a time and no downgrades.
+func validateUpgrade(from, to string) error {
+	minor := func(v string) (int, bool) {
+		_, m, ok := strings.Cut(v, ".")
+		n, err := strconv.Atoi(m)
+		return n, ok && err == nil
+	}
+	f, ok1 := minor(from)
+	t, ok2 := minor(to)
+	switch {
+	case !ok1 || !ok2 || f == t:
+		return nil
+	case t < f:
+		return fmt.Errorf("the cluster runs %s; Kubernetes does not downgrade to %s", from, to)
+	case t > f+1:
+		return fmt.Errorf("the cluster runs %s; upgrade one minor version at a time (next: 1.%d)", from, f+1)
+	}
+	return nil
+}
+
+// cloudCluster maps the model onto the composite the platform applies.
+func cloudCluster(ctx context.Context, model clusterModel) (crossplane.Cluster, diag.Diagnostics) {
+	var diags diag.Diagnostics
+	cluster := crossplane.Cluster{
+		Name: model.Name.ValueString(), Cloud: model.Cloud.ValueString(), Region: model.Region.ValueString(),
+		KubernetesVersion: model.KubernetesVersion.ValueString(),
+		ProviderConfig:    crossplane.ProviderConfigName(model.Cloud.ValueString(), model.Credentials.ValueString()),
+		Tags:              map[string]string{},
+	}
+	if !model.Tags.IsNull() {
+		diags.Append(model.Tags.ElementsAs(ctx, &cluster.Tags, false)...)
+	}
+	pools := map[string]nodePoolModel{}
+	diags.Append(model.NodePools.ElementsAs(ctx, &pools, false)...)
+	for name, pool := range pools {
+		labels := map[string]string{}
+		if !pool.Labels.IsNull() {
+			diags.Append(pool.Labels.ElementsAs(ctx, &labels, false)...)
+		}
+		cluster.Pools = append(cluster.Pools, crossplane.Pool{
+			Name: name, InstanceType: pool.InstanceType.ValueString(), MinSize: pool.MinSize.ValueInt64(), MaxSize: pool.MaxSize.ValueInt64(), Labels: labels,
+		})
+	}
+	sort.Slice(cluster.Pools, func(i, j int) bool { return cluster.Pools[i].Name < cluster.Pools[j].Name })
+	return cluster, diags
+}
+
+// setCloudAttributes maps a composite read back onto the model, so that out-of-band edits show as drift.
+func setCloudAttributes(ctx context.Context, model *clusterModel, cluster crossplane.Cluster) diag.Diagnostics {
+	var diags diag.Diagnostics
+	model.Cloud = types.StringValue(cluster.Cloud)
+	model.Region = types.StringValue(cluster.Region)
+	model.KubernetesVersion = types.StringValue(cluster.KubernetesVersion)
+	// The system pool of AKS lives in the cluster composite without its name: it is the first by name.
+	var known []string
+	if !model.NodePools.IsNull() && !model.NodePools.IsUnknown() {
+		for name := range model.NodePools.Elements() {
+			known = append(known, name)
+		}
+		sort.Strings(known)
+	}
+	pools := map[string]attr.Value{}
+	for _, pool := range cluster.Pools {
+		name := pool.Name
+		if name == "" {
+			if len(known) == 0 {
+				continue
+			}
+			name = known[0]
+		}
+		labels, d := types.MapValueFrom(ctx, types.StringType, pool.Labels)
+		diags.Append(d...)
+		if len(pool.Labels) == 0 {
+			labels = types.MapNull(types.StringType)
+			if !model.NodePools.IsNull() {
+				if previous, ok := model.NodePools.Elements()[name].(types.Object); ok {
+					if l, ok := previous.Attributes()["labels"].(types.Map); ok && !l.IsNull() && len(l.Elements()) == 0 {
+						labels = l // keep an empty map as the configuration wrote it
+					}
+				}
+			}
+		}
+		object, d := types.ObjectValue(nodePoolType.AttrTypes, map[string]attr.Value{
+			"instance_type": types.StringValue(pool.InstanceType), "min_size": types.Int64Value(pool.MinSize),
+			"max_size": types.Int64Value(pool.MaxSize), "labels": labels,
+		})
+		diags.Append(d...)
+		pools[name] = object
+	}
+	nodePools, d := types.MapValue(nodePoolType, pools)
+	diags.Append(d...)
+	model.NodePools = nodePools
+	if len(cluster.Tags) == 0 && (model.Tags.IsNull() || len(model.Tags.Elements()) == 0) {
+		// null and empty tags compose alike; keep what the configuration wrote
+	} else {
+		tags, d := types.MapValueFrom(ctx, types.StringType, cluster.Tags)
+		diags.Append(d...)
+		model.Tags = tags
+	}
+	return diags
+}
+
+// cloudCredentials reads the cloud credentials from Vault and renders them in the format the cloud's
+// Upbound provider reads; for GCP it also returns the project of the service account key.
+func cloudCredentials(ctx context.Context, store vaultAPI, cloud, name string) (credentials []byte, project string, diags diag.Diagnostics) {
+	fields, err := store.GetCredentials(ctx, name)
+	if errors.Is(err, vault.ErrNotFound) {
+		diags.AddAttributeError(path.Root("credentials"), "Unknown credentials",
+			fmt.Sprintf("Vault holds no credentials at %s; store the %s credentials there first.", store.CredentialsLocation(name), cloud))
+		return nil, "", diags
+	}
+	if err != nil {
+		diags.AddError("Cannot read the cloud credentials from Vault", err.Error())
+		return nil, "", diags
+	}
+	need := map[string][]string{
+		"aws":   {"aws_access_key_id", "aws_secret_access_key"},
+		"azure": {"clientId", "clientSecret", "subscriptionId", "tenantId"},
+		"gcp":   {"credentials"},
+	}[cloud]
+	var missing []string
+	for _, field := range need {
+		if fields[field] == "" {
+			missing = append(missing, field)
+		}
+	}
+	if len(missing) > 0 {
+		diags.AddAttributeError(path.Root("credentials"), "Incomplete credentials",
+			fmt.Sprintf("The %s credentials at %s lack %s.", cloud, store.CredentialsLocation(name), strings.Join(missing, ", ")))
+		return nil, "", diags
+	}
+	switch cloud {
+	case "aws":
+		return []byte(fmt.Sprintf("[default]\naws_access_key_id = %s\naws_secret_access_key = %s\n", fields["aws_access_key_id"], fields["aws_secret_access_key"])), "", diags
+	case "azure":
+		raw, err := json.Marshal(map[string]string{
+			"clientId": fields["clientId"], "clientSecret": fields["clientSecret"], "subscriptionId": fields["subscriptionId"], "tenantId": fields["tenantId"],
+		})
+		if err != nil {
+			diags.AddError("Cannot encode the Azure credentials", err.Error())
+		}
+		return raw, "", diags
+	default:
+		var key struct {
+			ProjectID string `json:"project_id"`
+		}
+		if err := json.Unmarshal([]byte(fields["credentials"]), &key); err != nil || key.ProjectID == "" {
+			diags.AddAttributeError(path.Root("credentials"), "Invalid credentials",
+				fmt.Sprintf("The credentials field at %s must be a GCP service account key (JSON with project_id).", store.CredentialsLocation(name)))
+			return nil, "", diags
+		}
+		return []byte(fields["credentials"]), key.ProjectID, diags
+	}
+}
+
+// provisionCloudCluster applies the cluster's composites, waits until the cloud reports it ready and
+// copies its kubeconfig into Vault. After the composites exist, the model is saved through save even
+// when waiting fails, so that a failed create is tainted and cleaned up instead of forgotten.
+func (r *clusterResource) provisionCloudCluster(ctx context.Context, model *clusterModel, previousProviderConfig string, save func() diag.Diagnostics) diag.Diagnostics {
+	var diags diag.Diagnostics
+	store, d := r.backends.Vault(ctx)
+	if diags.Append(d...); diags.HasError() {
+		return diags
+	}
+	xp, d := r.backends.Crossplane()
+	if diags.Append(d...); diags.HasError() {
+		return diags
+	}
+	cloud, name := model.Cloud.ValueString(), model.Name.ValueString()
+	credentials, project, d := cloudCredentials(ctx, store, cloud, model.Credentials.ValueString())
+	if diags.Append(d...); diags.HasError() {
+		return diags
+	}
+	cluster, d := cloudCluster(ctx, *model)
+	if diags.Append(d...); diags.HasError() {
+		return diags
+	}
+	if err := xp.EnsureProviderConfig(ctx, cloud, cluster.ProviderConfig, credentials, project); err != nil {
+		diags.AddError("Cannot materialise the cloud credentials as a ProviderConfig", err.Error())
+		return diags
+	}
+	tflog.Info(ctx, "applying the cluster's composites", map[string]any{"cluster": name, "cloud": cloud, "region": cluster.Region})
+	if err := xp.Apply(ctx, cluster); err != nil {
+		diags.AddError("Cannot apply the cluster's composites", err.Error())
+		return diags
+	}
+	model.ID = model.Name
+	model.KubeconfigPath = types.StringValue(store.KubeconfigLocation(name))
+	model.Status = types.StringValue("Provisioning")
+	if model.Endpoint.IsUnknown() {
+		model.Endpoint = types.StringNull()
+	}
+	if model.CACertificate.IsUnknown() {
+		model.CACertificate = types.StringNull()
+	}
+	if model.KubernetesVersionActual.IsUnknown() {
+		model.KubernetesVersionActual = types.StringNull()
+	}
+	if diags.Append(save()...); diags.HasError() {
+		return diags
+	}
+	if previousProviderConfig != "" && previousProviderConfig != cluster.ProviderConfig {
+		if err := xp.ReleaseProviderConfig(ctx, cloud, previousProviderConfig); err != nil {
+			diags.AddWarning("Cannot remove the previous ProviderConfig", err.Error())
+		}
+	}
+	status, err := xp.WaitReady(ctx, name, func(s crossplane.Status) {
+		tflog.Info(ctx, "waiting for the cluster", map[string]any{"cluster": name, "status": s.Message})
+	})
+	if err != nil {
+		diags.AddError("The cluster did not become ready", err.Error()+"\n\nThe composites stay; the next apply replaces the cluster, or destroy removes it.")
+		return diags
+	}
+	kubeconfig, err := xp.Kubeconfig(ctx, status.KubeconfigSecret)
+	if err != nil {
+		diags.AddError("Cannot read the cluster's kubeconfig", err.Error())
+		return diags
+	}
+	summary, err := kube.ParseKubeconfig(kubeconfig)
+	if err != nil {
+		diags.AddError("The cluster published an unusable kubeconfig", err.Error())
+		return diags
+	}
+	if err := store.PutKubeconfig(ctx, name, vault.Kubeconfig{Kubeconfig: string(kubeconfig), Endpoint: summary.Endpoint, CA: summary.CACertificatePEM}); err != nil {
+		diags.AddError("Cannot store the kubeconfig in Vault", err.Error())
+		return diags
+	}
+	model.Endpoint = types.StringValue(summary.Endpoint)
+	model.CACertificate = types.StringValue(summary.CACertificatePEM)
+	model.Status = types.StringValue(clusterReady)
+	model.KubernetesVersionActual = types.StringValue(status.KubernetesVersion)
+	return diags
+}

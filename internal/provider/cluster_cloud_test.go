@@ -1,0 +1,287 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
+	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+	"sigs.k8s.io/yaml"
+
+	"github.com/idp-platform/terraform-provider-idp/crossplane"
+	"github.com/idp-platform/terraform-provider-idp/internal/kube"
+	"github.com/idp-platform/terraform-provider-idp/internal/sandbox"
+)
+
+var (
+	kubernetesClusters  = schema.GroupVersionResource{Group: "platform.idp.dev", Version: "v1alpha1", Resource: "kubernetesclusters"}
+	kubernetesNodePools = schema.GroupVersionResource{Group: "platform.idp.dev", Version: "v1alpha1", Resource: "kubernetesnodepools"}
+	awsProviderConfigs  = schema.GroupVersionResource{Group: "aws.upbound.io", Version: "v1beta1", Resource: "providerconfigs"}
+	platformOnce        sync.Once
+	errPlatform         error
+)
+
+func managementDynamic(t *testing.T) (dynamic.Interface, *rest.Config) {
+	t.Helper()
+	config, err := clientcmd.BuildConfigFromFlags("", os.Getenv("IDP_MANAGEMENT_CLUSTER_KUBECONFIG_PATH"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	client, err := dynamic.NewForConfig(config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return client, config
+}
+
+// installPlatform makes the sandbox's management cluster what a platform team's is: the providers' CRDs
+// (which the Upbound providers install; the sandbox's cloud simulator plays them) and the platform's
+// definitions and compositions (crossplane/).
+func installPlatform(t *testing.T) {
+	t.Helper()
+	platformOnce.Do(func() {
+		client, config := managementDynamic(t)
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+		defer cancel()
+		files, err := sandbox.ProviderCRDFiles()
+		if err != nil {
+			errPlatform = err
+			return
+		}
+		if errPlatform = sandbox.InstallCRDs(ctx, config, files); errPlatform != nil {
+			return
+		}
+		manifests, order, err := crossplane.Manifests()
+		if err != nil {
+			errPlatform = err
+			return
+		}
+		kinds := map[string]schema.GroupVersionResource{
+			"CompositeResourceDefinition": {Group: "apiextensions.crossplane.io", Version: "v2", Resource: "compositeresourcedefinitions"},
+			"Composition":                 {Group: "apiextensions.crossplane.io", Version: "v1", Resource: "compositions"},
+		}
+		for _, file := range order {
+			for _, doc := range strings.Split(string(manifests[file]), "\n---\n") {
+				object := &unstructured.Unstructured{}
+				if err := yaml.Unmarshal([]byte(doc), &object.Object); err != nil {
+					errPlatform = err
+					return
+				}
+				gvr, ok := kinds[object.GetKind()]
+				if !ok {
+					continue // Functions: the sandbox runs them
+				}
+				if _, err := client.Resource(gvr).Create(ctx, object, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
+					errPlatform = fmt.Errorf("%s: %w", file, err)
+					return
+				}
+			}
+		}
+		for {
+			_, err := client.Resource(kubernetesClusters).List(ctx, metav1.ListOptions{})
+			if err == nil {
+				return
+			}
+			select {
+			case <-ctx.Done():
+				errPlatform = fmt.Errorf("crossplane never served KubernetesCluster: %w", err)
+				return
+			case <-time.After(250 * time.Millisecond):
+			}
+		}
+	})
+	if errPlatform != nil {
+		t.Fatalf("cannot install the platform's Crossplane manifests: %v", errPlatform)
+	}
+}
+
+// storeCredentials writes cloud credentials to Vault where idp_cluster's credentials attribute names them.
+func storeCredentials(t *testing.T, name string, fields map[string]any) {
+	t.Helper()
+	if _, err := sandboxVault(t).Put(context.Background(), "idp/credentials/"+name, fields); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = sandboxVault(t).DeleteMetadata(context.Background(), "idp/credentials/"+name) })
+}
+
+func awsClusterConfig(name, region, version, pools string) string {
+	return fmt.Sprintf(`
+provider "idp" {}
+
+resource "idp_cluster" "payments" {
+  name               = %q
+  cloud              = "aws"
+  region             = %q
+  kubernetes_version = %q
+  credentials        = "aws/acc-team"
+  node_pools         = %s
+  tags               = { team = "payments" }
+}
+`, name, region, version, pools)
+}
+
+// checkVaultKubeconfigReaches passes when the kubeconfig Vault holds for cluster reaches a working API server.
+func checkVaultKubeconfigReaches(t *testing.T, cluster string) resource.TestCheckFunc {
+	return func(*terraform.State) error {
+		raw := storedKubeconfig(t, cluster)
+		if raw == "" {
+			return fmt.Errorf("Vault holds no kubeconfig for %s", cluster)
+		}
+		client, err := kube.NewClient(kube.Config{Kubeconfig: []byte(raw)})
+		if err != nil {
+			return err
+		}
+		_, err = client.ServerVersion(context.Background())
+		return err
+	}
+}
+
+func checkPool(t *testing.T, cluster, pool string, maxSize int64) resource.TestCheckFunc {
+	return func(*terraform.State) error {
+		client, _ := managementDynamic(t)
+		xr, err := client.Resource(kubernetesNodePools).Get(context.Background(), cluster+"-"+pool, metav1.GetOptions{})
+		if err != nil {
+			return err
+		}
+		got, _, _ := unstructured.NestedInt64(xr.Object, "spec", "maxSize")
+		if got != maxSize {
+			return fmt.Errorf("node pool %s has maxSize %d, want %d", pool, got, maxSize)
+		}
+		return nil
+	}
+}
+
+// checkCloudClusterGone is the CheckDestroy of a created cluster: no composites, no managed resources
+// composed for them, no ProviderConfig and no kubeconfig in Vault.
+func checkCloudClusterGone(t *testing.T, cluster, providerConfig string) resource.TestCheckFunc {
+	return func(state *terraform.State) error {
+		client, _ := managementDynamic(t)
+		ctx := context.Background()
+		if _, err := client.Resource(kubernetesClusters).Get(ctx, cluster, metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+			return fmt.Errorf("KubernetesCluster %s is left (%w)", cluster, err)
+		}
+		pools, err := client.Resource(kubernetesNodePools).List(ctx, metav1.ListOptions{LabelSelector: "platform.idp.dev/cluster=" + cluster})
+		if err != nil || len(pools.Items) > 0 {
+			return fmt.Errorf("node pools of %s are left (%w)", cluster, err)
+		}
+		for _, gvr := range []schema.GroupVersionResource{
+			{Group: "eks.aws.upbound.io", Version: "v1beta1", Resource: "clusters"},
+			{Group: "eks.aws.upbound.io", Version: "v1beta1", Resource: "nodegroups"},
+			{Group: "ec2.aws.upbound.io", Version: "v1beta1", Resource: "vpcs"},
+		} {
+			list, err := client.Resource(gvr).List(ctx, metav1.ListOptions{LabelSelector: "platform.idp.dev/cluster=" + cluster})
+			if err != nil || len(list.Items) > 0 {
+				return fmt.Errorf("%s of %s are left (%w)", gvr.Resource, cluster, err)
+			}
+		}
+		if _, err := client.Resource(awsProviderConfigs).Get(ctx, providerConfig, metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+			return fmt.Errorf("ProviderConfig %s is left (%v)", providerConfig, err)
+		}
+		return checkClustersGone(t, cluster)(state)
+	}
+}
+
+// TestAccClusterAWS creates an EKS cluster through the platform's composition, real Crossplane and the
+// sandbox's cloud simulator, then scales it, adds a pool, upgrades it, restores drift, imports it and
+// replaces it on a region change.
+func TestAccClusterAWS(t *testing.T) {
+	requireAcc(t)
+	installPlatform(t)
+	storeCredentials(t, "aws/acc-team", map[string]any{"aws_access_key_id": "AKIASANDBOX", "aws_secret_access_key": "sandbox-secret-key"})
+	const name = "acc-eks"
+	address := "idp_cluster.payments"
+	onePool := `{ default = { instance_type = "m6i.large", min_size = 1, max_size = 3 } }`
+	twoPools := `{
+    default = { instance_type = "m6i.large", min_size = 1, max_size = 5 }
+    batch   = { instance_type = "c6i.2xlarge", min_size = 0, max_size = 10, labels = { workload = "batch" } }
+  }`
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviders,
+		CheckDestroy:             checkCloudClusterGone(t, name, "idp-aws-aws-acc-team"),
+		Steps: []resource.TestStep{
+			{
+				Config: awsClusterConfig(name, "eu-west-1", "1.33", onePool),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(address, tfjsonpath.New("status"), knownvalue.StringExact("Ready")),
+					statecheck.ExpectKnownValue(address, tfjsonpath.New("endpoint"), knownvalue.StringRegexp(regexp.MustCompile(`^https://127\.0\.0\.1:\d+$`))),
+					statecheck.ExpectKnownValue(address, tfjsonpath.New("kubeconfig_path"), knownvalue.StringExact("secret/idp/clusters/"+name+"/kubeconfig")),
+					statecheck.ExpectKnownValue(address, tfjsonpath.New("kubernetes_version_actual"), knownvalue.StringExact("1.33")),
+					stateHasNoSecrets(),
+					stateLacks{"the AWS secret key": "sandbox-secret-key", "the AWS key id": "AKIASANDBOX"},
+				},
+				Check: resource.ComposeTestCheckFunc(checkVaultKubeconfigReaches(t, name), checkPool(t, name, "default", 3)),
+			},
+			{
+				// Pool sizes and a new pool change in place.
+				Config: awsClusterConfig(name, "eu-west-1", "1.33", twoPools),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(address, plancheck.ResourceActionUpdate),
+				}},
+				Check: resource.ComposeTestCheckFunc(checkPool(t, name, "default", 5), checkPool(t, name, "batch", 10)),
+			},
+			{
+				// An upgrade one minor version up, in place.
+				Config: awsClusterConfig(name, "eu-west-1", "1.34", twoPools),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(address, plancheck.ResourceActionUpdate),
+				}},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(address, tfjsonpath.New("kubernetes_version"), knownvalue.StringExact("1.34")),
+				},
+			},
+			{
+				Config:      awsClusterConfig(name, "eu-west-1", "1.32", twoPools),
+				PlanOnly:    true,
+				ExpectError: regexp.MustCompile(`does not downgrade`),
+			},
+			{
+				// Drift: a pool resized out of band shows in the plan, and the apply restores it.
+				PreConfig: func() {
+					client, _ := managementDynamic(t)
+					patch := []byte(`{"spec":{"maxSize":9}}`)
+					if _, err := client.Resource(kubernetesNodePools).Patch(context.Background(), name+"-default", types.MergePatchType, patch, metav1.PatchOptions{}); err != nil {
+						t.Fatal(err)
+					}
+				},
+				Config: awsClusterConfig(name, "eu-west-1", "1.34", twoPools),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(address, plancheck.ResourceActionUpdate),
+				}},
+				Check: checkPool(t, name, "default", 5),
+			},
+			{
+				ResourceName:            address,
+				ImportState:             true,
+				ImportStateId:           name,
+				ImportStateVerify:       true,
+				ImportStateVerifyIgnore: []string{"credentials", "timeouts", "status", "kubernetes_version_actual"},
+			},
+			{
+				// A new region is a new cluster.
+				Config: awsClusterConfig(name, "eu-central-1", "1.34", twoPools),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(address, plancheck.ResourceActionDestroyBeforeCreate),
+				}},
+				Check: checkVaultKubeconfigReaches(t, name),
+			},
+		},
+	})
+}

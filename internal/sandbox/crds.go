@@ -1,0 +1,94 @@
+package sandbox
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/rest"
+	"sigs.k8s.io/yaml"
+)
+
+// ProviderCRDFiles are the Upbound providers' CRDs the cloud simulator stands in for: shared/crds beside
+// the checkout (the nearest ancestor directory that has one), or the directory IDP_PROVIDER_CRDS names.
+func ProviderCRDFiles() ([]string, error) {
+	dir := os.Getenv("IDP_PROVIDER_CRDS")
+	if dir == "" {
+		repo, err := findRepoRoot()
+		if err != nil {
+			return nil, err
+		}
+		for ancestor := filepath.Dir(repo); ; ancestor = filepath.Dir(ancestor) {
+			if info, err := os.Stat(filepath.Join(ancestor, "shared", "crds")); err == nil && info.IsDir() {
+				dir = filepath.Join(ancestor, "shared", "crds")
+				break
+			}
+			if ancestor == filepath.Dir(ancestor) {
+				return nil, errors.New("no shared/crds beside the repository or above it, and IDP_PROVIDER_CRDS is unset")
+			}
+		}
+	}
+	files, err := filepath.Glob(filepath.Join(dir, "provider-*", "*.yaml"))
+	if err != nil {
+		return nil, err
+	}
+	if len(files) == 0 {
+		return nil, fmt.Errorf("no provider CRDs under %s", dir)
+	}
+	return files, nil
+}
+
+// InstallCRDs creates CRDs from files (those that exist already are left as they are) and waits until
+// each is established.
+func InstallCRDs(ctx context.Context, config *rest.Config, files []string) error {
+	client, err := dynamic.NewForConfig(config)
+	if err != nil {
+		return err
+	}
+	var names []string
+	for _, file := range files {
+		raw, err := os.ReadFile(file)
+		if err != nil {
+			return err
+		}
+		crd := &unstructured.Unstructured{}
+		if err := yaml.Unmarshal(raw, &crd.Object); err != nil {
+			return fmt.Errorf("%s: %w", file, err)
+		}
+		if _, err := client.Resource(crds).Create(ctx, crd, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
+			return fmt.Errorf("cannot install %s: %w", file, err)
+		}
+		names = append(names, crd.GetName())
+	}
+	for _, name := range names {
+		for {
+			crd, err := client.Resource(crds).Get(ctx, name, metav1.GetOptions{})
+			if err == nil && established(crd) {
+				break
+			}
+			select {
+			case <-ctx.Done():
+				return fmt.Errorf("CRD %s was not established: %w", name, ctx.Err())
+			case <-time.After(100 * time.Millisecond):
+			}
+		}
+	}
+	return nil
+}
+
+func established(crd *unstructured.Unstructured) bool {
+	conditions, _, _ := unstructured.NestedSlice(crd.Object, "status", "conditions")
+	for _, c := range conditions {
+		if condition, _ := c.(map[string]any); condition["type"] == "Established" && condition["status"] == "True" {
+			return true
+		}
+	}
+	return false
+}
