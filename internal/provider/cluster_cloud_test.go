@@ -193,7 +193,7 @@ func checkCloudClusterGone(t *testing.T, cluster, providerConfig string) resourc
 			}
 		}
 		if _, err := client.Resource(awsProviderConfigs).Get(ctx, providerConfig, metav1.GetOptions{}); !apierrors.IsNotFound(err) {
-			return fmt.Errorf("ProviderConfig %s is left (%v)", providerConfig, err)
+			return fmt.Errorf("ProviderConfig %s is left (%w)", providerConfig, err)
 		}
 		return checkClustersGone(t, cluster)(state)
 	}
