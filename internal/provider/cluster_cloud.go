@@ -373,7 +373,7 @@ func (r *clusterResource) provisionCloudCluster(ctx context.Context, model *clus
 		diags.AddError("The cluster published an unusable kubeconfig", err.Error())
 		return diags
 	}
-	if err := store.PutKubeconfig(ctx, name, vault.Kubeconfig{Kubeconfig: string(kubeconfig), Endpoint: summary.Endpoint, CA: summary.CACertificatePEM}); err != nil {
+	if err := store.PutKubeconfig(ctx, name, vault.Kubeconfig{Kubeconfig: string(kubeconfig), Endpoint: summary.Endpoint, CA: summary.CACertificatePEM, Origin: cloud}); err != nil {
 		diags.AddError("Cannot store the kubeconfig in Vault", err.Error())
 		return diags
 	}

@@ -285,3 +285,115 @@ func TestAccClusterAWS(t *testing.T) {
 		},
 	})
 }
+
+// TestAccClusterAzure creates an AKS cluster (its first pool by name is the system pool), then deletes
+// its composite out of band: the next plan creates it again, without an error, and the apply does.
+func TestAccClusterAzure(t *testing.T) {
+	requireAcc(t)
+	installPlatform(t)
+	storeCredentials(t, "azure/acc-team", map[string]any{"clientId": "sandbox-client", "clientSecret": "sandbox-azure-secret", "subscriptionId": "0000", "tenantId": "1111"})
+	const name = "acc-aks"
+	config := fmt.Sprintf(`
+provider "idp" {}
+
+resource "idp_cluster" "payments" {
+  name               = %q
+  cloud              = "azure"
+  region             = "westeurope"
+  kubernetes_version = "1.33"
+  credentials        = "azure/acc-team"
+  node_pools = {
+    batch  = { instance_type = "Standard_F8s_v2", min_size = 0, max_size = 10 }
+    system = { instance_type = "Standard_D4s_v5", min_size = 1, max_size = 3 }
+  }
+}
+`, name)
+	deleteComposite := func() {
+		client, _ := managementDynamic(t)
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		if err := client.Resource(kubernetesClusters).Delete(ctx, name, metav1.DeleteOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		for {
+			if _, err := client.Resource(kubernetesClusters).Get(ctx, name, metav1.GetOptions{}); apierrors.IsNotFound(err) {
+				return
+			}
+			select {
+			case <-ctx.Done():
+				t.Fatal("the composite was not deleted")
+			case <-time.After(250 * time.Millisecond):
+			}
+		}
+	}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviders,
+		CheckDestroy:             checkClustersGone(t, name),
+		Steps: []resource.TestStep{
+			{
+				Config: config,
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue("idp_cluster.payments", tfjsonpath.New("status"), knownvalue.StringExact("Ready")),
+					stateLacks{"the Azure client secret": "sandbox-azure-secret"},
+				},
+				// AKS: "batch" is the system pool (first by name); "system" is a pool composite of its own.
+				Check: resource.ComposeTestCheckFunc(checkVaultKubeconfigReaches(t, name), checkPool(t, name, "system", 3)),
+			},
+			{
+				PreConfig:          deleteComposite,
+				Config:             config,
+				PlanOnly:           true,
+				ExpectNonEmptyPlan: true,
+			},
+			{
+				Config: config,
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue("idp_cluster.payments", tfjsonpath.New("status"), knownvalue.StringExact("Ready")),
+				},
+				Check: checkVaultKubeconfigReaches(t, name),
+			},
+		},
+	})
+}
+
+// TestAccClusterGCP creates a GKE cluster; credentials missing from Vault fail the apply on the
+// credentials attribute first.
+func TestAccClusterGCP(t *testing.T) {
+	requireAcc(t)
+	installPlatform(t)
+	const name = "acc-gke"
+	config := fmt.Sprintf(`
+provider "idp" {}
+
+resource "idp_cluster" "payments" {
+  name               = %q
+  cloud              = "gcp"
+  region             = "europe-west1"
+  kubernetes_version = "1.34"
+  credentials        = "gcp/acc-team"
+  node_pools         = { default = { instance_type = "e2-standard-4", min_size = 1, max_size = 4, labels = { tier = "web" } } }
+  tags               = { team = "payments" }
+}
+`, name)
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviders,
+		CheckDestroy:             checkClustersGone(t, name),
+		Steps: []resource.TestStep{
+			{
+				Config:      config,
+				ExpectError: regexp.MustCompile(`(?s)Unknown credentials.*secret/idp/credentials/gcp/acc-team`),
+			},
+			{
+				PreConfig: func() {
+					storeCredentials(t, "gcp/acc-team", map[string]any{"credentials": `{"type":"service_account","project_id":"acme-sandbox","private_key":"sandbox-gcp-key"}`})
+				},
+				Config: config,
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue("idp_cluster.payments", tfjsonpath.New("status"), knownvalue.StringExact("Ready")),
+					stateLacks{"the GCP key": "sandbox-gcp-key"},
+				},
+				Check: resource.ComposeTestCheckFunc(checkVaultKubeconfigReaches(t, name), checkPool(t, name, "default", 4)),
+			},
+		},
+	})
+}

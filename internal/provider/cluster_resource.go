@@ -247,7 +247,11 @@ func (r *clusterResource) Create(ctx context.Context, req resource.CreateRequest
 			return
 		}
 	}
-	switch _, err := store.GetKubeconfig(ctx, name); {
+	switch stored, err := store.GetKubeconfig(ctx, name); {
+	case err == nil && isCloud(plan.Cloud.ValueString()) && stored.Origin == plan.Cloud.ValueString():
+		// The copy of a cluster this provider created on this cloud, whose composite is gone (checked
+		// above): it is replaced with the new cluster's.
+		tflog.Warn(ctx, "replacing the stale kubeconfig of a cluster whose composite is gone", map[string]any{"cluster": name})
 	case err == nil:
 		resp.Diagnostics.AddAttributeError(path.Root("name"), "Cluster already registered",
 			fmt.Sprintf("Vault already holds a kubeconfig for cluster %q. If it belongs to this configuration, import it "+
@@ -293,7 +297,7 @@ func registerKubeconfig(ctx context.Context, store vaultAPI, name, raw string, m
 		return diags
 	}
 	tflog.Info(ctx, "storing the cluster's kubeconfig in Vault", map[string]any{"cluster": name, "endpoint": summary.Endpoint})
-	if err := store.PutKubeconfig(ctx, name, vault.Kubeconfig{Kubeconfig: raw, Endpoint: summary.Endpoint, CA: summary.CACertificatePEM}); err != nil {
+	if err := store.PutKubeconfig(ctx, name, vault.Kubeconfig{Kubeconfig: raw, Endpoint: summary.Endpoint, CA: summary.CACertificatePEM, Origin: cloudExisting}); err != nil {
 		diags.AddError("Cannot store the kubeconfig in Vault", err.Error())
 		return diags
 	}

@@ -21,6 +21,9 @@ type Kubeconfig struct {
 	Kubeconfig string
 	Endpoint   string
 	CA         string
+	// Origin says who wrote it: the cloud idp_cluster created the cluster on, or "existing" for a
+	// registered cluster. It tells a stale copy of a cluster the provider created from someone else's.
+	Origin string
 }
 
 // KubeconfigPath is the path of a cluster's kubeconfig inside the KV mount: <prefix>/clusters/<name>/kubeconfig.
@@ -51,6 +54,7 @@ func (c *Client) PutKubeconfig(ctx context.Context, cluster string, kc Kubeconfi
 		"kubeconfig": kc.Kubeconfig,
 		"endpoint":   kc.Endpoint,
 		"ca":         kc.CA,
+		"origin":     kc.Origin,
 	})
 	if err != nil {
 		return fmt.Errorf("cannot write the kubeconfig of cluster %q to %s/%s: %w", cluster, c.kvMount, path, err)
@@ -75,7 +79,7 @@ func (c *Client) GetKubeconfig(ctx context.Context, cluster string) (Kubeconfig,
 		value, _ := secret.Data[name].(string)
 		return value
 	}
-	return Kubeconfig{Kubeconfig: field("kubeconfig"), Endpoint: field("endpoint"), CA: field("ca")}, nil
+	return Kubeconfig{Kubeconfig: field("kubeconfig"), Endpoint: field("endpoint"), CA: field("ca"), Origin: field("origin")}, nil
 }
 
 // DeleteKubeconfig removes every version and the metadata of a cluster's kubeconfig, so nothing of it
