@@ -1,6 +1,7 @@
 # The quickstart: point the idp provider at a platform, report what it reaches, register the
-# management cluster and a workload cluster, and ship an application to the workload cluster. `make demo`
-# runs it against the local sandbox, whose IDP_* environment variables configure the provider.
+# management cluster and a workload cluster, ship an application to the workload cluster, and create a
+# cluster on AWS. `make demo` runs it against the local sandbox, whose IDP_* environment variables
+# configure the provider.
 terraform {
   required_providers {
     idp = {
@@ -80,4 +81,34 @@ output "hello_release" {
     revision      = idp_app.hello.revision
     chart_version = idp_app.hello.chart_version
   }
+}
+
+# Create a cluster on AWS: EKS through the platform's Crossplane composition (in the sandbox the cloud is
+# simulated and the cluster is a local API server), with credentials the platform keeps in Vault.
+variable "aws_credentials" {
+  description = "Name of the AWS credentials under <prefix>/credentials/ in Vault (make demo stores aws/demo)."
+  type        = string
+  default     = "aws/demo"
+}
+
+resource "idp_cluster" "payments_dev" {
+  name               = "payments-dev"
+  cloud              = "aws"
+  region             = "eu-west-1"
+  kubernetes_version = "1.33"
+  credentials        = var.aws_credentials
+  node_pools = {
+    default = { instance_type = "m6i.large", min_size = 2, max_size = 5 }
+  }
+  tags = { team = "payments" }
+}
+
+output "payments_dev_endpoint" {
+  description = "API server of the AWS cluster."
+  value       = idp_cluster.payments_dev.endpoint
+}
+
+output "payments_dev_kubeconfig_path" {
+  description = "Where its admin kubeconfig is in Vault (vault kv get <path>)."
+  value       = idp_cluster.payments_dev.kubeconfig_path
 }

@@ -11,6 +11,7 @@ import (
 // oidcIssuer is the sandbox's Keycloak realm as an OIDC issuer: an https URL (API servers accept no
 // other) with a certificate from a CA of the sandbox's own.
 type oidcIssuer struct {
+	issuerURL string
 	httpsPort int
 	caPEM     []byte
 	caFile    string
@@ -18,9 +19,7 @@ type oidcIssuer struct {
 	keyFile   string
 }
 
-func (o *oidcIssuer) url() string {
-	return "https://127.0.0.1:" + strconv.Itoa(o.httpsPort) + "/realms/" + KeycloakRealm
-}
+func (o *oidcIssuer) url() string { return o.issuerURL }
 
 // newOIDCIssuer picks Keycloak's https port and issues its serving certificate, ahead of starting
 // Keycloak and the workload clusters that trust it.
@@ -45,7 +44,10 @@ func (s *Sandbox) newOIDCIssuer() (*oidcIssuer, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &oidcIssuer{httpsPort: port, caPEM: ca.certPEM, caFile: caFile, certFile: certFile, keyFile: keyFile}, nil
+	return &oidcIssuer{
+		issuerURL: "https://127.0.0.1:" + strconv.Itoa(port) + "/realms/" + KeycloakRealm,
+		httpsPort: port, caPEM: ca.certPEM, caFile: caFile, certFile: certFile, keyFile: keyFile,
+	}, nil
 }
 
 // KeycloakKubernetesClient is the public Keycloak client whose ID tokens the workload clusters accept.

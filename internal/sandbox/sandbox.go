@@ -82,6 +82,8 @@ const (
 	// EnvKeycloakIssuer is the realm's https issuer URL, which the workload clusters trust, and
 	// EnvKeycloakCAFile the CA of its certificate.
 	EnvKeycloakIssuer = "IDP_SANDBOX_KEYCLOAK_ISSUER"
+	// EnvEtcdURL is the etcd the sandbox's clusters keep their state in.
+	EnvEtcdURL        = "IDP_SANDBOX_ETCD_URL"
 	EnvKeycloakCAFile = "IDP_SANDBOX_KEYCLOAK_CA_FILE"
 	// EnvRegistryHost is the host:port of the sandbox's OCI registry (plain HTTP on loopback).
 	EnvRegistryHost = "IDP_SANDBOX_REGISTRY_HOST"
@@ -154,9 +156,9 @@ func Start(ctx context.Context, opts Options) (_ *Sandbox, err error) {
 		kubeErr, servicesErr, kcErr error
 	)
 	wg.Add(3)
+	var etcdURL string
 	go func() {
 		defer wg.Done()
-		var etcdURL string
 		if etcdURL, kubeErr = s.startEtcd(ctx, bins["etcd"]); kubeErr != nil {
 			return
 		}
@@ -171,8 +173,12 @@ func Start(ctx context.Context, opts Options) (_ *Sandbox, err error) {
 			return
 		}
 		s.logf("crossplane %s ready, with %d composition functions", CrossplaneVersion, len(compositionFunctions))
-		if kubeErr = s.startCloudSimulator(bins, etcdURL, management); kubeErr != nil {
-			return
+		// A detached sandbox outlives this process, so its simulator runs in a process of its own
+		// (StartDetachedSimulator), started once the env file exists.
+		if !opts.Detached {
+			if kubeErr = s.startCloudSimulator(bins, etcdURL, management); kubeErr != nil {
+				return
+			}
 		}
 		if workload, kubeErr = s.startWorkloadCluster(ctx, bins, etcdURL, "workload"); kubeErr == nil {
 			s.logf("workload cluster ready at %s", workload.Host)
@@ -228,6 +234,7 @@ func Start(ctx context.Context, opts Options) (_ *Sandbox, err error) {
 		EnvKeycloakUsers:                         strings.Join(users, ","),
 		EnvRegistryHost:                          registry,
 		EnvKeycloakIssuer:                        s.oidc.url(),
+		EnvEtcdURL:                               etcdURL,
 		EnvKeycloakCAFile:                        s.oidc.caFile,
 		EnvHelm:                                  filepath.Join(bins["helm"], "helm"),
 	}

@@ -4,6 +4,7 @@
 //	idp-sandbox up     build what is missing, start everything, write <dir>/env
 //	idp-sandbox down   stop what `up` started
 //	idp-sandbox env    print the env file of the running sandbox
+//	idp-sandbox simulate  run the cloud simulator of the sandbox (`up` starts it)
 package main
 
 import (
@@ -14,14 +15,16 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"syscall"
 
+	"github.com/idp-platform/terraform-provider-idp/crossplane"
 	"github.com/idp-platform/terraform-provider-idp/internal/sandbox"
 )
 
 func main() {
 	dir := flag.String("dir", ".sandbox", "state directory of the sandbox (logs, certificates, env file)")
 	flag.Usage = func() {
-		fmt.Fprintf(flag.CommandLine.Output(), "usage: idp-sandbox [-dir DIR] build|up|down|env\n")
+		fmt.Fprintf(flag.CommandLine.Output(), "usage: idp-sandbox [-dir DIR] build|up|down|env|simulate\n")
 		flag.PrintDefaults()
 	}
 	flag.Parse()
@@ -49,7 +52,27 @@ func main() {
 		if _, err := sandbox.Start(ctx, sandbox.Options{StateDir: stateDir, Detached: true, Log: os.Stderr}); err != nil {
 			fail(err)
 		}
+		self, err := os.Executable()
+		if err != nil {
+			fail(err)
+		}
+		if err := sandbox.StartDetachedSimulator(stateDir, self, "-dir", stateDir, "simulate"); err != nil {
+			fail(err)
+		}
+		manifests, order, err := crossplane.Manifests()
+		if err != nil {
+			fail(err)
+		}
+		if err := sandbox.InstallPlatform(ctx, stateDir, manifests, order); err != nil {
+			fail(fmt.Errorf("cannot install the platform's Crossplane manifests: %w", err))
+		}
 		fmt.Printf("sandbox up; its environment: source %s\n", envFile)
+	case "simulate":
+		ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		defer cancel()
+		if err := sandbox.RunCloudSimulator(ctx, stateDir, os.Stderr); err != nil {
+			fail(err)
+		}
 	case "build":
 		ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt)
 		defer cancel()
