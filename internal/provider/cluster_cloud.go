@@ -87,7 +87,7 @@ func validateCloudConfig(ctx context.Context, config clusterModel) diag.Diagnost
 	}
 	if required(config.Region, "region", "one of "+strings.Join(cloudRegions[cloud], ", ")) && !slices.Contains(cloudRegions[cloud], config.Region.ValueString()) {
 		diags.AddAttributeError(path.Root("region"), "Unknown region",
-			fmt.Sprintf("%q is not a %s region the platform offers: %s.", config.Region.ValueString(), cloud, strings.Join(cloudRegions[cloud], ", ")))
+			fmt.Sprintf("%q is not a region the platform offers on %s: %s.", config.Region.ValueString(), cloud, strings.Join(cloudRegions[cloud], ", ")))
 	}
 	if required(config.KubernetesVersion, "kubernetes_version", "a minor version such as 1.33") && !slices.Contains(supportedKubernetesVersions, config.KubernetesVersion.ValueString()) {
 		diags.AddAttributeError(path.Root("kubernetes_version"), "Unsupported Kubernetes version",

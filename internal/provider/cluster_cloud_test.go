@@ -356,16 +356,18 @@ resource "idp_cluster" "payments" {
 	})
 }
 
-// TestAccClusterGCP creates a GKE cluster; credentials missing from Vault fail the apply on the
-// credentials attribute first.
+// TestAccClusterGCP creates two GKE clusters with the same credentials; credentials missing from Vault
+// fail the apply on the credentials attribute first. The clusters share one ProviderConfig, which stays
+// while one of them does and goes with the last.
 func TestAccClusterGCP(t *testing.T) {
 	requireAcc(t)
 	installPlatform(t)
-	const name = "acc-gke"
-	config := fmt.Sprintf(`
-provider "idp" {}
-
-resource "idp_cluster" "payments" {
+	const name, other = "acc-gke", "acc-gke-two"
+	gcpProviderConfigs := schema.GroupVersionResource{Group: "gcp.upbound.io", Version: "v1beta1", Resource: "providerconfigs"}
+	const providerConfig = "idp-gcp-gcp-acc-team"
+	cluster := func(resourceName, clusterName string) string {
+		return fmt.Sprintf(`
+resource "idp_cluster" %q {
   name               = %q
   cloud              = "gcp"
   region             = "europe-west1"
@@ -374,25 +376,48 @@ resource "idp_cluster" "payments" {
   node_pools         = { default = { instance_type = "e2-standard-4", min_size = 1, max_size = 4, labels = { tier = "web" } } }
   tags               = { team = "payments" }
 }
-`, name)
+`, resourceName, clusterName)
+	}
+	one := "provider \"idp\" {}\n" + cluster("payments", name)
+	two := one + cluster("other", other)
+	checkProviderConfig := func(want bool) resource.TestCheckFunc {
+		return func(*terraform.State) error {
+			client, _ := managementDynamic(t)
+			_, err := client.Resource(gcpProviderConfigs).Get(context.Background(), providerConfig, metav1.GetOptions{})
+			switch {
+			case want && err != nil:
+				return fmt.Errorf("ProviderConfig %s is missing: %w", providerConfig, err)
+			case !want && !apierrors.IsNotFound(err):
+				return fmt.Errorf("ProviderConfig %s is left (%w)", providerConfig, err)
+			}
+			return nil
+		}
+	}
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviders,
-		CheckDestroy:             checkClustersGone(t, name),
+		CheckDestroy:             resource.ComposeTestCheckFunc(checkClustersGone(t, name, other), checkProviderConfig(false)),
 		Steps: []resource.TestStep{
 			{
-				Config:      config,
+				Config:      one,
 				ExpectError: regexp.MustCompile(`(?s)Unknown credentials.*secret/idp/credentials/gcp/acc-team`),
 			},
 			{
 				PreConfig: func() {
 					storeCredentials(t, "gcp/acc-team", map[string]any{"credentials": `{"type":"service_account","project_id":"acme-sandbox","private_key":"sandbox-gcp-key"}`})
 				},
-				Config: config,
+				Config: two,
 				ConfigStateChecks: []statecheck.StateCheck{
 					statecheck.ExpectKnownValue("idp_cluster.payments", tfjsonpath.New("status"), knownvalue.StringExact("Ready")),
+					statecheck.ExpectKnownValue("idp_cluster.other", tfjsonpath.New("status"), knownvalue.StringExact("Ready")),
 					stateLacks{"the GCP key": "sandbox-gcp-key"},
 				},
-				Check: resource.ComposeTestCheckFunc(checkVaultKubeconfigReaches(t, name), checkPool(t, name, "default", 4)),
+				Check: resource.ComposeTestCheckFunc(checkVaultKubeconfigReaches(t, name), checkVaultKubeconfigReaches(t, other),
+					checkPool(t, name, "default", 4), checkProviderConfig(true)),
+			},
+			{
+				// One cluster goes; the other still uses the ProviderConfig.
+				Config: one,
+				Check:  resource.ComposeTestCheckFunc(checkClustersGone(t, other), checkProviderConfig(true)),
 			},
 		},
 	})

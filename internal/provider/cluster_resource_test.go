@@ -249,6 +249,12 @@ func TestAccClusterBadInput(t *testing.T) {
 		return fmt.Sprintf("provider \"idp\" {}\n\nresource \"idp_cluster\" \"test\" {\n  name  = %q\n  cloud = %q\n  %s\n}\n", name, cloud, extra)
 	}
 	good := fmt.Sprintf("kubeconfig_wo = file(%q)", os.Getenv("IDP_MANAGEMENT_CLUSTER_KUBECONFIG_PATH"))
+	aws := func(region string) string {
+		return fmt.Sprintf(`region = %q
+  kubernetes_version = "1.33"
+  credentials = "aws/team"
+  node_pools = { default = { instance_type = "m6i.large", min_size = 1, max_size = 2 } }`, region)
+	}
 	cases := map[string]struct {
 		reason   string
 		config   string
@@ -283,6 +289,24 @@ func TestAccClusterBadInput(t *testing.T) {
 			reason: "A kubeconfig whose API server does not answer is not stored.",
 			config: resourceBlock("acc-unreachable", "existing", fmt.Sprintf("kubeconfig_wo = file(%q)", unreachable)),
 			want:   regexp.MustCompile(`Cannot reach the cluster`),
+		},
+		"AWSUnknownRegion": {
+			reason:   "A created cluster's region is one the platform offers, checked at plan.",
+			config:   resourceBlock("acc-bad-region", "aws", aws("mars-1")),
+			planOnly: true,
+			want:     regexp.MustCompile(`(?s)Unknown region.*"mars-1" is not a region the platform\s+offers on aws`),
+		},
+		"AWSWithKubeconfig": {
+			reason:   "A created cluster's kubeconfig comes from the cloud, not from kubeconfig_wo.",
+			config:   resourceBlock("acc-aws-kubeconfig", "aws", aws("eu-west-1")+"\n  "+good),
+			planOnly: true,
+			want:     regexp.MustCompile(`kubeconfig_wo registers an existing cluster`),
+		},
+		"AWSVaultDown": {
+			reason: "With Vault down a created cluster fails with a diagnostic that names Vault, before anything is created.",
+			config: strings.Replace(resourceBlock("acc-aws-vault-down", "aws", aws("eu-west-1")), `provider "idp" {}`,
+				fmt.Sprintf("provider \"idp\" {\n  vault {\n    address = \"http://127.0.0.1:%d\"\n  }\n}", closedPort(t)), 1),
+			want: regexp.MustCompile(`Cannot reach Vault`),
 		},
 		"VaultDown": {
 			reason: "With Vault down the resource fails with a diagnostic that names Vault.",
