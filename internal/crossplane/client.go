@@ -104,7 +104,7 @@ func (c *Client) Apply(ctx context.Context, cluster Cluster) error {
 	}
 	if cluster.Cloud == "azure" && len(pools) > 0 {
 		system := pools[0]
-		spec["systemNodePool"] = map[string]any{"instanceType": system.InstanceType, "minSize": system.MinSize, "maxSize": system.MaxSize}
+		spec["systemNodePool"] = map[string]any{"instanceType": system.InstanceType, "minSize": system.MinSize, "maxSize": system.MaxSize, "labels": stringMap(system.Labels)}
 		pools = pools[1:]
 	}
 	xr := composite("KubernetesCluster", cluster.Name, cluster.Cloud, "", spec)
@@ -199,7 +199,7 @@ func (c *Client) Get(ctx context.Context, name string) (Cluster, Status, error) 
 	}
 	if system, ok, _ := unstructured.NestedMap(xr.Object, "spec", "systemNodePool"); ok {
 		// AKS's system pool lives in the cluster composite, which does not record its name (Name is "").
-		cluster.Pools = append(cluster.Pools, Pool{InstanceType: str(system, "instanceType"), MinSize: integer(system, "minSize"), MaxSize: integer(system, "maxSize")})
+		cluster.Pools = append(cluster.Pools, Pool{InstanceType: str(system, "instanceType"), MinSize: integer(system, "minSize"), MaxSize: integer(system, "maxSize"), Labels: strMap(system, "labels")})
 	}
 	pools, err := c.dynamic.Resource(poolsResource).List(ctx, metav1.ListOptions{LabelSelector: labelCluster + "=" + name})
 	if err != nil {

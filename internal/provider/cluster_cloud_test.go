@@ -303,7 +303,7 @@ resource "idp_cluster" "payments" {
   kubernetes_version = "1.33"
   credentials        = "azure/acc-team"
   node_pools = {
-    batch  = { instance_type = "Standard_F8s_v2", min_size = 0, max_size = 10 }
+    batch  = { instance_type = "Standard_F8s_v2", min_size = 0, max_size = 10, labels = { workload = "batch" } }
     system = { instance_type = "Standard_D4s_v5", min_size = 1, max_size = 3 }
   }
 }
