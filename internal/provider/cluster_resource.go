@@ -448,6 +448,11 @@ func (r *clusterResource) Update(ctx context.Context, req resource.UpdateRequest
 	defer cancel()
 	if isCloud(plan.Cloud.ValueString()) {
 		previous := crossplane.ProviderConfigName(state.Cloud.ValueString(), state.Credentials.ValueString())
+		if xp, diags := r.backends.Crossplane(); !diags.HasError() {
+			if cluster, _, err := xp.Get(ctx, plan.Name.ValueString()); err == nil {
+				previous = cluster.ProviderConfig // right even when state does not know the credentials (import)
+			}
+		}
 		plan.Endpoint, plan.CACertificate, plan.KubernetesVersionActual = state.Endpoint, state.CACertificate, state.KubernetesVersionActual
 		save := func() diag.Diagnostics { return resp.State.Set(ctx, &plan) }
 		if resp.Diagnostics.Append(r.provisionCloudCluster(ctx, &plan, previous, save)...); resp.Diagnostics.HasError() {
@@ -494,12 +499,21 @@ func (r *clusterResource) Delete(ctx context.Context, req resource.DeleteRequest
 		if resp.Diagnostics.Append(diags...); diags.HasError() {
 			return
 		}
+		// The composite names the ProviderConfig it uses (state may not know the credentials, after an import).
+		providerConfig := crossplane.ProviderConfigName(state.Cloud.ValueString(), state.Credentials.ValueString())
+		switch cluster, _, err := xp.Get(ctx, state.Name.ValueString()); {
+		case err == nil:
+			providerConfig = cluster.ProviderConfig
+		case !errors.Is(err, crossplane.ErrNotFound):
+			resp.Diagnostics.AddError("Cannot read the cluster before deleting it", err.Error())
+			return
+		}
 		tflog.Info(ctx, "deleting the cluster's composites", map[string]any{"cluster": state.Name.ValueString()})
 		if err := xp.Delete(ctx, state.Name.ValueString()); err != nil {
 			resp.Diagnostics.AddError("Cannot delete the cluster", err.Error())
 			return
 		}
-		if err := xp.ReleaseProviderConfig(ctx, state.Cloud.ValueString(), crossplane.ProviderConfigName(state.Cloud.ValueString(), state.Credentials.ValueString())); err != nil {
+		if err := xp.ReleaseProviderConfig(ctx, state.Cloud.ValueString(), providerConfig); err != nil {
 			resp.Diagnostics.AddError("Cannot remove the cluster's ProviderConfig", err.Error())
 			return
 		}
