@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"regexp"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -24,7 +23,6 @@ import (
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
-	"sigs.k8s.io/yaml"
 
 	"github.com/idp-platform/terraform-provider-idp/crossplane"
 	"github.com/idp-platform/terraform-provider-idp/internal/kube"
@@ -53,60 +51,19 @@ func managementDynamic(t *testing.T) (dynamic.Interface, *rest.Config) {
 }
 
 // installPlatform makes the sandbox's management cluster what a platform team's is: the providers' CRDs
-// (which the Upbound providers install; the sandbox's cloud simulator plays them) and the platform's
-// definitions and compositions (crossplane/).
+// and the platform's definitions and compositions (crossplane/).
 func installPlatform(t *testing.T) {
 	t.Helper()
 	platformOnce.Do(func() {
-		client, config := managementDynamic(t)
+		_, config := managementDynamic(t)
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 		defer cancel()
-		files, err := sandbox.ProviderCRDFiles()
-		if err != nil {
-			errPlatform = err
-			return
-		}
-		if errPlatform = sandbox.InstallCRDs(ctx, config, files); errPlatform != nil {
-			return
-		}
 		manifests, order, err := crossplane.Manifests()
 		if err != nil {
 			errPlatform = err
 			return
 		}
-		kinds := map[string]schema.GroupVersionResource{
-			"CompositeResourceDefinition": {Group: "apiextensions.crossplane.io", Version: "v2", Resource: "compositeresourcedefinitions"},
-			"Composition":                 {Group: "apiextensions.crossplane.io", Version: "v1", Resource: "compositions"},
-		}
-		for _, file := range order {
-			for _, doc := range strings.Split(string(manifests[file]), "\n---\n") {
-				object := &unstructured.Unstructured{}
-				if err := yaml.Unmarshal([]byte(doc), &object.Object); err != nil {
-					errPlatform = err
-					return
-				}
-				gvr, ok := kinds[object.GetKind()]
-				if !ok {
-					continue // Functions: the sandbox runs them
-				}
-				if _, err := client.Resource(gvr).Create(ctx, object, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
-					errPlatform = fmt.Errorf("%s: %w", file, err)
-					return
-				}
-			}
-		}
-		for {
-			_, err := client.Resource(kubernetesClusters).List(ctx, metav1.ListOptions{})
-			if err == nil {
-				return
-			}
-			select {
-			case <-ctx.Done():
-				errPlatform = fmt.Errorf("crossplane never served KubernetesCluster: %w", err)
-				return
-			case <-time.After(250 * time.Millisecond):
-			}
-		}
+		errPlatform = sandbox.InstallPlatformManifests(ctx, config, manifests, order)
 	})
 	if errPlatform != nil {
 		t.Fatalf("cannot install the platform's Crossplane manifests: %v", errPlatform)

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	vaultapi "github.com/hashicorp/vault/api"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -14,6 +15,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/yaml"
 )
@@ -73,9 +75,8 @@ func RunCloudSimulator(ctx context.Context, stateDir string, log io.Writer) erro
 const DemoCredentials = "aws/demo"
 
 // InstallPlatform makes the management cluster of the detached sandbox in stateDir what a platform
-// team's is: the cloud providers' CRDs (which the simulator plays), the platform's definitions and
-// compositions (crossplane.Manifests, passed in: the sandbox does not import the product), and made-up
-// AWS credentials in Vault at DemoCredentials for the quickstart.
+// team's is (InstallPlatformManifests) and stores made-up AWS credentials in Vault at DemoCredentials for
+// the quickstart.
 func InstallPlatform(ctx context.Context, stateDir string, manifests map[string][]byte, order []string) error {
 	env, err := ReadEnvFile(filepath.Join(stateDir, "env"))
 	if err != nil {
@@ -85,6 +86,29 @@ func InstallPlatform(ctx context.Context, stateDir string, manifests map[string]
 	if err != nil {
 		return err
 	}
+	if err := InstallPlatformManifests(ctx, config, manifests, order); err != nil {
+		return err
+	}
+	vaultConfig := vaultapi.DefaultConfig()
+	vaultConfig.Address = env["IDP_VAULT_ADDRESS"]
+	vault, err := vaultapi.NewClient(vaultConfig)
+	if err != nil {
+		return err
+	}
+	vault.SetToken(env[EnvVaultRootToken])
+	if _, err := vault.KVv2("secret").Put(ctx, "idp/credentials/"+DemoCredentials, map[string]any{
+		"aws_access_key_id": "AKIASANDBOXDEMO", "aws_secret_access_key": "sandbox-demo-" + randomToken(8),
+	}); err != nil {
+		return fmt.Errorf("cannot store the demo credentials: %w", err)
+	}
+	return nil
+}
+
+// InstallPlatformManifests installs what a platform team's management cluster has beside Crossplane:
+// the cloud providers' CRDs (which the Upbound providers install; the cloud simulator plays them) and
+// the platform's definitions and compositions (crossplane.Manifests, passed in: the sandbox does not
+// import the product). Objects that exist are left alone. It returns once Crossplane serves the kinds.
+func InstallPlatformManifests(ctx context.Context, config *rest.Config, manifests map[string][]byte, order []string) error {
 	files, err := ProviderCRDFiles()
 	if err != nil {
 		return err
@@ -115,17 +139,16 @@ func InstallPlatform(ctx context.Context, stateDir string, manifests map[string]
 			}
 		}
 	}
-	vaultConfig := vaultapi.DefaultConfig()
-	vaultConfig.Address = env["IDP_VAULT_ADDRESS"]
-	vault, err := vaultapi.NewClient(vaultConfig)
-	if err != nil {
-		return err
+	clusters := schema.GroupVersionResource{Group: "platform.idp.dev", Version: "v1alpha1", Resource: "kubernetesclusters"}
+	for {
+		_, err := client.Resource(clusters).List(ctx, metav1.ListOptions{})
+		if err == nil {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("crossplane never served KubernetesCluster: %w", err)
+		case <-time.After(250 * time.Millisecond):
+		}
 	}
-	vault.SetToken(env[EnvVaultRootToken])
-	if _, err := vault.KVv2("secret").Put(ctx, "idp/credentials/"+DemoCredentials, map[string]any{
-		"aws_access_key_id": "AKIASANDBOXDEMO", "aws_secret_access_key": "sandbox-demo-" + randomToken(8),
-	}); err != nil {
-		return fmt.Errorf("cannot store the demo credentials: %w", err)
-	}
-	return nil
 }
