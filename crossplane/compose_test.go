@@ -27,57 +27,6 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
 
-var crdResource = schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"}
-
-// installCRDs creates the CRDs and waits until each is established; it returns the resource of each
-// served kind by group/version/kind.
-func installCRDs(ctx context.Context, t *testing.T, client dynamic.Interface, files []string) map[string]schema.GroupVersionResource {
-	t.Helper()
-	resources := map[string]schema.GroupVersionResource{}
-	var names []string
-	for _, file := range files {
-		raw, err := os.ReadFile(file)
-		if err != nil {
-			t.Fatal(err)
-		}
-		crd := &unstructured.Unstructured{}
-		if err := yaml.Unmarshal(raw, &crd.Object); err != nil {
-			t.Fatalf("%s: %v", file, err)
-		}
-		if _, err := client.Resource(crdResource).Create(ctx, crd, metav1.CreateOptions{}); err != nil {
-			t.Fatalf("cannot install %s: %v", file, err)
-		}
-		names = append(names, crd.GetName())
-		group, _, _ := unstructured.NestedString(crd.Object, "spec", "group")
-		plural, _, _ := unstructured.NestedString(crd.Object, "spec", "names", "plural")
-		kind, _, _ := unstructured.NestedString(crd.Object, "spec", "names", "kind")
-		versions, _, _ := unstructured.NestedSlice(crd.Object, "spec", "versions")
-		for _, v := range versions {
-			version, _ := v.(map[string]any)
-			if served, _ := version["served"].(bool); served {
-				name, _ := version["name"].(string)
-				resources[group+"/"+name+"/"+kind] = schema.GroupVersionResource{Group: group, Version: name, Resource: plural}
-			}
-		}
-	}
-	for _, name := range names {
-		waitFor(ctx, t, "CRD "+name+" to be established", func() error {
-			crd, err := client.Resource(crdResource).Get(ctx, name, metav1.GetOptions{})
-			if err != nil {
-				return err
-			}
-			conditions, _, _ := unstructured.NestedSlice(crd.Object, "status", "conditions")
-			for _, c := range conditions {
-				if condition, _ := c.(map[string]any); condition["type"] == "Established" && condition["status"] == "True" {
-					return nil
-				}
-			}
-			return fmt.Errorf("not established")
-		})
-	}
-	return resources
-}
-
 func gvrOf(resources map[string]schema.GroupVersionResource, object *unstructured.Unstructured) (schema.GroupVersionResource, error) {
 	gvk := object.GroupVersionKind()
 	gvr, ok := resources[gvk.Group+"/"+gvk.Version+"/"+gvk.Kind]
@@ -214,7 +163,10 @@ func TestAccCompositions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	resources := installCRDs(ctx, t, client, files)
+	resources, err := sandbox.InstallCRDs(ctx, config, files)
+	if err != nil {
+		t.Fatal(err)
+	}
 	// Crossplane's own kinds, which core init installed.
 	for _, r := range []struct{ group, version, kind, plural string }{
 		{"pkg.crossplane.io", "v1", "Function", "functions"},

@@ -242,9 +242,8 @@ func setCloudAttributes(ctx context.Context, model *clusterModel, cluster crossp
 	nodePools, d := types.MapValue(nodePoolType, pools)
 	diags.Append(d...)
 	model.NodePools = nodePools
-	if len(cluster.Tags) == 0 && (model.Tags.IsNull() || len(model.Tags.Elements()) == 0) {
-		// null and empty tags compose alike; keep what the configuration wrote
-	} else {
+	// Null and empty tags compose alike: without tags either way, the model keeps what the configuration wrote.
+	if len(cluster.Tags) > 0 || (!model.Tags.IsNull() && len(model.Tags.Elements()) > 0) {
 		tags, d := types.MapValueFrom(ctx, types.StringType, cluster.Tags)
 		diags.Append(d...)
 		model.Tags = tags

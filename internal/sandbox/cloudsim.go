@@ -134,7 +134,7 @@ func (c *cloudSimulator) reconcileOne(ctx context.Context, gvr schema.GroupVersi
 			return err
 		}
 	}
-	if ready(mr) {
+	if conditionTrue(mr, "Ready") {
 		return nil
 	}
 	atProvider, _, _ := unstructured.NestedMap(mr.Object, "status", "atProvider")
@@ -177,16 +177,6 @@ func (c *cloudSimulator) reconcileOne(ctx context.Context, gvr schema.GroupVersi
 		return nil // changed meanwhile; the next pass sees the new version
 	}
 	return err
-}
-
-func ready(mr *unstructured.Unstructured) bool {
-	conditions, _, _ := unstructured.NestedSlice(mr.Object, "status", "conditions")
-	for _, c := range conditions {
-		if condition, _ := c.(map[string]any); condition["type"] == "Ready" && condition["status"] == "True" {
-			return true
-		}
-	}
-	return false
 }
 
 // reportEKSEndpoint sets the endpoint of the EKS Cluster a ClusterAuth names (by its resolved

@@ -11,6 +11,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/yaml"
@@ -45,48 +46,61 @@ func ProviderCRDFiles() ([]string, error) {
 	return files, nil
 }
 
-// InstallCRDs creates CRDs from files (those that exist already are left as they are) and waits until
-// each is established.
-func InstallCRDs(ctx context.Context, config *rest.Config, files []string) error {
+// InstallCRDs creates CRDs from files (those that exist already are left as they are), waits until
+// each is established, and returns the resource of every kind they serve by "group/version/kind".
+func InstallCRDs(ctx context.Context, config *rest.Config, files []string) (map[string]schema.GroupVersionResource, error) {
 	client, err := dynamic.NewForConfig(config)
 	if err != nil {
-		return err
+		return nil, err
 	}
+	served := map[string]schema.GroupVersionResource{}
 	var names []string
 	for _, file := range files {
 		raw, err := os.ReadFile(file)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		crd := &unstructured.Unstructured{}
 		if err := yaml.Unmarshal(raw, &crd.Object); err != nil {
-			return fmt.Errorf("%s: %w", file, err)
+			return nil, fmt.Errorf("%s: %w", file, err)
 		}
 		if _, err := client.Resource(crds).Create(ctx, crd, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
-			return fmt.Errorf("cannot install %s: %w", file, err)
+			return nil, fmt.Errorf("cannot install %s: %w", file, err)
 		}
 		names = append(names, crd.GetName())
+		group, _, _ := unstructured.NestedString(crd.Object, "spec", "group")
+		plural, _, _ := unstructured.NestedString(crd.Object, "spec", "names", "plural")
+		kind, _, _ := unstructured.NestedString(crd.Object, "spec", "names", "kind")
+		versions, _, _ := unstructured.NestedSlice(crd.Object, "spec", "versions")
+		for _, v := range versions {
+			version, _ := v.(map[string]any)
+			if isServed, _ := version["served"].(bool); isServed {
+				name, _ := version["name"].(string)
+				served[group+"/"+name+"/"+kind] = schema.GroupVersionResource{Group: group, Version: name, Resource: plural}
+			}
+		}
 	}
 	for _, name := range names {
 		for {
 			crd, err := client.Resource(crds).Get(ctx, name, metav1.GetOptions{})
-			if err == nil && established(crd) {
+			if err == nil && conditionTrue(crd, "Established") {
 				break
 			}
 			select {
 			case <-ctx.Done():
-				return fmt.Errorf("CRD %s was not established: %w", name, ctx.Err())
+				return nil, fmt.Errorf("CRD %s was not established: %w", name, ctx.Err())
 			case <-time.After(100 * time.Millisecond):
 			}
 		}
 	}
-	return nil
+	return served, nil
 }
 
-func established(crd *unstructured.Unstructured) bool {
-	conditions, _, _ := unstructured.NestedSlice(crd.Object, "status", "conditions")
+// conditionTrue reports whether an object's status has the condition of type conditionType with status True.
+func conditionTrue(object *unstructured.Unstructured, conditionType string) bool {
+	conditions, _, _ := unstructured.NestedSlice(object.Object, "status", "conditions")
 	for _, c := range conditions {
-		if condition, _ := c.(map[string]any); condition["type"] == "Established" && condition["status"] == "True" {
+		if condition, _ := c.(map[string]any); condition["type"] == conditionType && condition["status"] == "True" {
 			return true
 		}
 	}

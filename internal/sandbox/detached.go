@@ -113,7 +113,7 @@ func InstallPlatformManifests(ctx context.Context, config *rest.Config, manifest
 	if err != nil {
 		return err
 	}
-	if err := InstallCRDs(ctx, config, files); err != nil {
+	if _, err := InstallCRDs(ctx, config, files); err != nil {
 		return err
 	}
 	client, err := dynamic.NewForConfig(config)
