@@ -2,7 +2,6 @@ package sandbox
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -17,8 +16,9 @@ import (
 	"sigs.k8s.io/yaml"
 )
 
-// ProviderCRDFiles are the Upbound providers' CRDs the cloud simulator stands in for: shared/crds beside
-// the checkout (the nearest ancestor directory that has one), or the directory IDP_PROVIDER_CRDS names.
+// ProviderCRDFiles are the Upbound providers' CRDs the cloud simulator stands in for: the directory
+// IDP_PROVIDER_CRDS names, else shared/crds beside the checkout (the nearest ancestor directory that has
+// one), else the copy of it in testdata/provider-crds.
 func ProviderCRDFiles() ([]string, error) {
 	dir := os.Getenv("IDP_PROVIDER_CRDS")
 	if dir == "" {
@@ -26,13 +26,11 @@ func ProviderCRDFiles() ([]string, error) {
 		if err != nil {
 			return nil, err
 		}
-		for ancestor := filepath.Dir(repo); ; ancestor = filepath.Dir(ancestor) {
+		dir = filepath.Join(repo, "internal", "sandbox", "testdata", "provider-crds")
+		for ancestor := filepath.Dir(repo); ancestor != filepath.Dir(ancestor); ancestor = filepath.Dir(ancestor) {
 			if info, err := os.Stat(filepath.Join(ancestor, "shared", "crds")); err == nil && info.IsDir() {
 				dir = filepath.Join(ancestor, "shared", "crds")
 				break
-			}
-			if ancestor == filepath.Dir(ancestor) {
-				return nil, errors.New("no shared/crds beside the repository or above it, and IDP_PROVIDER_CRDS is unset")
 			}
 		}
 	}
