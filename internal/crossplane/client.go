@@ -5,9 +5,12 @@ package crossplane
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"sort"
 	"strings"
 	"time"
@@ -34,6 +37,11 @@ const (
 	labelManagedBy = "platform.idp.dev/managed-by"
 	labelCloud     = "platform.idp.dev/cloud"
 	labelCluster   = "platform.idp.dev/cluster"
+	// annotationCreating marks a KubernetesCluster whose create has not finished with the digest of the
+	// spec that create applied. An apply killed mid-create leaves nothing in Terraform's state; the next
+	// create finds its own unfinished composite by this mark and adopts it, while a composite made by
+	// someone else, or for other settings, is still refused.
+	annotationCreating = "platform.idp.dev/creating"
 )
 
 var (
@@ -70,6 +78,8 @@ type Status struct {
 	Endpoint          string
 	KubernetesVersion string
 	KubeconfigSecret  string // namespace/name
+	// Creating is the spec digest of a create that has not finished (see Create); empty once it has.
+	Creating string
 }
 
 // Client talks to the management cluster.
@@ -91,10 +101,43 @@ func NewClient(config *rest.Config) (*Client, error) {
 	return &Client{dynamic: dynamicClient, core: core}, nil
 }
 
-// Apply creates or updates a cluster's composites: the KubernetesCluster and one KubernetesNodePool
-// per pool (on AKS the first pool by name is the cluster's system pool instead). Pools the cluster no
-// longer has are deleted.
+// Apply updates a cluster's composites: the KubernetesCluster and one KubernetesNodePool per pool (on
+// AKS the first pool by name is the cluster's system pool instead). Pools the cluster no longer has are
+// deleted. An unfinished create's mark goes with the first update, as the provider owns that field.
 func (c *Client) Apply(ctx context.Context, cluster Cluster) error {
+	return c.applyComposites(ctx, cluster, nil)
+}
+
+// Create applies a new cluster's composites marked as being created with the digest of their spec,
+// so that a create interrupted before FinishCreate can be adopted by the next one (see Status.Creating).
+func (c *Client) Create(ctx context.Context, cluster Cluster) error {
+	return c.applyComposites(ctx, cluster, map[string]any{annotationCreating: SpecDigest(cluster)})
+}
+
+// FinishCreate removes the mark Create set, once the cluster is ready and its kubeconfig stored.
+func (c *Client) FinishCreate(ctx context.Context, name string) error {
+	patch := []byte(`{"metadata":{"annotations":{"` + annotationCreating + `":null}}}`)
+	if _, err := c.dynamic.Resource(clustersResource).Patch(ctx, name, types.MergePatchType, patch, metav1.PatchOptions{FieldManager: fieldManager}); err != nil {
+		return fmt.Errorf("cannot mark composite KubernetesCluster %q created: %w", name, err)
+	}
+	return nil
+}
+
+// SpecDigest is a digest of everything a cluster's composites are applied from, so two creates of the
+// same configuration have the same digest and any change of settings gives another.
+func SpecDigest(cluster Cluster) string {
+	pools := append([]Pool(nil), cluster.Pools...)
+	sort.Slice(pools, func(i, j int) bool { return pools[i].Name < pools[j].Name })
+	cluster.Pools = pools
+	raw, err := json.Marshal(cluster) // maps marshal with sorted keys
+	if err != nil {
+		panic(fmt.Sprintf("a cluster of strings, numbers and maps of strings always encodes: %v", err))
+	}
+	sum := sha256.Sum256(raw)
+	return hex.EncodeToString(sum[:])
+}
+
+func (c *Client) applyComposites(ctx context.Context, cluster Cluster, annotations map[string]any) error {
 	pools := append([]Pool(nil), cluster.Pools...)
 	sort.Slice(pools, func(i, j int) bool { return pools[i].Name < pools[j].Name })
 	spec := map[string]any{
@@ -108,6 +151,9 @@ func (c *Client) Apply(ctx context.Context, cluster Cluster) error {
 		pools = pools[1:]
 	}
 	xr := composite("KubernetesCluster", cluster.Name, cluster.Cloud, "", spec)
+	if len(annotations) > 0 {
+		xr.SetAnnotations(stringsOf(annotations))
+	}
 	if err := c.apply(ctx, clustersResource, xr); err != nil {
 		return fmt.Errorf("cannot apply composite KubernetesCluster %q: %w", cluster.Name, err)
 	}
@@ -150,6 +196,14 @@ func composite(kind, name, cloud, cluster string, spec map[string]any) *unstruct
 		"metadata": map[string]any{"name": name, "labels": labels},
 		"spec":     spec,
 	}}
+}
+
+func stringsOf(m map[string]any) map[string]string {
+	out := make(map[string]string, len(m))
+	for k, v := range m {
+		out[k] = fmt.Sprint(v)
+	}
+	return out
 }
 
 func stringMap(m map[string]string) map[string]any {
@@ -215,6 +269,7 @@ func (c *Client) Get(ctx context.Context, name string) (Cluster, Status, error) 
 	status := Status{
 		Endpoint: str(xr.Object, "status", "endpoint"), KubernetesVersion: str(xr.Object, "status", "kubernetesVersion"),
 		KubeconfigSecret: str(xr.Object, "status", "kubeconfigSecret"),
+		Creating:         xr.GetAnnotations()[annotationCreating],
 	}
 	status.Ready, status.Message = readiness(xr)
 	for _, pool := range pools.Items {
@@ -249,14 +304,21 @@ func readiness(xr *unstructured.Unstructured) (bool, string) {
 // WaitReady waits until the cluster and its pools are Ready and its kubeconfig is published, and returns
 // the status; on ctx's end it returns the last status and why it was not ready.
 func (c *Client) WaitReady(ctx context.Context, name string, progress func(Status)) (Status, error) {
-	var status Status
+	var (
+		status  Status
+		lastErr error
+	)
 	for {
-		var err error
-		_, status, err = c.Get(ctx, name)
-		if err != nil {
+		_, current, err := c.Get(ctx, name)
+		switch {
+		case err == nil:
+			status, lastErr = current, nil
+		case transient(err):
+			lastErr = err // the management cluster may answer on the next try
+		default:
 			return status, err
 		}
-		if status.Ready && status.Endpoint != "" && status.KubeconfigSecret != "" {
+		if err == nil && status.Ready && status.Endpoint != "" && status.KubeconfigSecret != "" {
 			if _, err := c.Kubeconfig(ctx, status.KubeconfigSecret); err == nil {
 				return status, nil
 			}
@@ -266,6 +328,9 @@ func (c *Client) WaitReady(ctx context.Context, name string, progress func(Statu
 		}
 		select {
 		case <-ctx.Done():
+			if lastErr != nil {
+				return status, fmt.Errorf("cluster %q is not ready (%s; last error: %v): %w", name, status.Message, lastErr, ctx.Err())
+			}
 			return status, fmt.Errorf("cluster %q is not ready (%s): %w", name, status.Message, ctx.Err())
 		case <-time.After(2 * time.Second):
 		}
@@ -303,18 +368,44 @@ func (c *Client) Delete(ctx context.Context, name string) error {
 	if err := c.dynamic.Resource(clustersResource).Delete(ctx, name, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
 		return fmt.Errorf("cannot delete composite KubernetesCluster %q: %w", name, err)
 	}
+	var lastErr error
 	for {
 		_, err := c.dynamic.Resource(clustersResource).Get(ctx, name, metav1.GetOptions{})
 		remaining, listErr := c.dynamic.Resource(poolsResource).List(ctx, metav1.ListOptions{LabelSelector: labelCluster + "=" + name})
 		if apierrors.IsNotFound(err) && listErr == nil && len(remaining.Items) == 0 {
 			return nil
 		}
+		// A refusal (403, 401, a bad request) will not pass by waiting: say so now instead of at the deadline.
+		for _, readErr := range []error{err, listErr} {
+			if readErr == nil || apierrors.IsNotFound(readErr) {
+				continue
+			}
+			if !transient(readErr) {
+				return fmt.Errorf("cannot watch cluster %q being deleted: %w", name, readErr)
+			}
+			lastErr = readErr
+		}
 		select {
 		case <-ctx.Done():
+			if lastErr != nil {
+				return fmt.Errorf("cluster %q is still being deleted (last error: %v): %w", name, lastErr, ctx.Err())
+			}
 			return fmt.Errorf("cluster %q is still being deleted: %w", name, ctx.Err())
 		case <-time.After(time.Second):
 		}
 	}
+}
+
+// transient reports whether an API error may pass by itself, so a poll should keep trying.
+func transient(err error) bool {
+	return apierrors.IsServerTimeout(err) || apierrors.IsTimeout(err) || apierrors.IsTooManyRequests(err) ||
+		apierrors.IsInternalError(err) || apierrors.IsServiceUnavailable(err) || apierrors.IsUnexpectedServerError(err) ||
+		errors.Is(err, context.DeadlineExceeded) || isNetworkError(err)
+}
+
+func isNetworkError(err error) bool {
+	var netErr net.Error
+	return errors.As(err, &netErr)
 }
 
 // ProviderConfigName is the name of the ProviderConfig for a cloud's credentials at a Vault path.

@@ -36,6 +36,8 @@ type (
 		DeleteKubeconfig(ctx context.Context, cluster string) error
 	}
 	crossplaneAPI interface {
+		Create(ctx context.Context, cluster crossplane.Cluster) error
+		FinishCreate(ctx context.Context, name string) error
 		Apply(ctx context.Context, cluster crossplane.Cluster) error
 		Get(ctx context.Context, name string) (crossplane.Cluster, crossplane.Status, error)
 		WaitReady(ctx context.Context, name string, progress func(crossplane.Status)) (crossplane.Status, error)

@@ -304,10 +304,19 @@ func cloudCredentials(ctx context.Context, store vaultAPI, cloud, name string) (
 	}
 }
 
+// provisioning says whether provisionCloudCluster creates a cluster or updates one.
+type provisioning int
+
+const (
+	provisionCreate provisioning = iota
+	provisionUpdate
+)
+
 // provisionCloudCluster applies the cluster's composites, waits until the cloud reports it ready and
 // copies its kubeconfig into Vault. After the composites exist, the model is saved through save even
-// when waiting fails, so that a failed create is tainted and cleaned up instead of forgotten.
-func (r *clusterResource) provisionCloudCluster(ctx context.Context, model *clusterModel, previousProviderConfig string, save func() diag.Diagnostics) diag.Diagnostics {
+// when waiting fails, so that a failed create is tainted and cleaned up instead of forgotten. A create
+// marks its composite until the end, so that a create killed on the way is adopted by the next one.
+func (r *clusterResource) provisionCloudCluster(ctx context.Context, model *clusterModel, mode provisioning, previousProviderConfig string, save func() diag.Diagnostics) diag.Diagnostics {
 	var diags diag.Diagnostics
 	store, d := r.backends.Vault(ctx)
 	if diags.Append(d...); diags.HasError() {
@@ -331,7 +340,11 @@ func (r *clusterResource) provisionCloudCluster(ctx context.Context, model *clus
 		return diags
 	}
 	tflog.Info(ctx, "applying the cluster's composites", map[string]any{"cluster": name, "cloud": cloud, "region": cluster.Region})
-	if err := xp.Apply(ctx, cluster); err != nil {
+	apply := xp.Apply
+	if mode == provisionCreate {
+		apply = xp.Create
+	}
+	if err := apply(ctx, cluster); err != nil {
 		diags.AddError("Cannot apply the cluster's composites", err.Error())
 		return diags
 	}
@@ -375,6 +388,12 @@ func (r *clusterResource) provisionCloudCluster(ctx context.Context, model *clus
 	if err := store.PutKubeconfig(ctx, name, vault.Kubeconfig{Kubeconfig: string(kubeconfig), Endpoint: summary.Endpoint, CA: summary.CACertificatePEM, Origin: cloud}); err != nil {
 		diags.AddError("Cannot store the kubeconfig in Vault", err.Error())
 		return diags
+	}
+	if mode == provisionCreate {
+		if err := xp.FinishCreate(ctx, name); err != nil {
+			diags.AddError("Cannot mark the cluster created", err.Error())
+			return diags
+		}
 	}
 	model.Endpoint = types.StringValue(summary.Endpoint)
 	model.CACertificate = types.StringValue(summary.CACertificatePEM)
