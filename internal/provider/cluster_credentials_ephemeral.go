@@ -51,7 +51,9 @@ func (e *clusterCredentialsEphemeral) Schema(_ context.Context, _ ephemeral.Sche
 		Attributes: map[string]schema.Attribute{
 			"cluster": schema.StringAttribute{
 				Required:            true,
-				MarkdownDescription: "Name of the cluster (`idp_cluster.<x>.name`).",
+				MarkdownDescription: "Name of the cluster. Use `idp_cluster.<x>.id`: it is known only once the cluster exists, so " +
+					"when the cluster is created in the same run the credentials are opened at apply, after it (with `.name` they " +
+					"would be opened at plan, before the cluster exists).",
 				Validators:          []validator.String{clusterNameValidators()[0]},
 			},
 			"kubeconfig":             secret("The admin kubeconfig."),
@@ -81,8 +83,15 @@ func (e *clusterCredentialsEphemeral) Open(ctx context.Context, req ephemeral.Op
 	name := model.Cluster.ValueString()
 	stored, err := store.GetKubeconfig(ctx, name)
 	if errors.Is(err, vault.ErrNotFound) {
+		if req.ClientCapabilities.DeferralAllowed {
+			// The cluster is planned in this run: open at apply, once it exists.
+			resp.Deferred = &ephemeral.Deferred{Reason: ephemeral.DeferredReasonAbsentPrereq}
+			return
+		}
 		resp.Diagnostics.AddAttributeError(path.Root("cluster"), "Unknown cluster",
-			fmt.Sprintf("Vault holds no kubeconfig for cluster %q at %s. Create or import the idp_cluster first.", name, store.KubeconfigLocation(name)))
+			fmt.Sprintf("Vault holds no kubeconfig for cluster %q at %s. If the idp_cluster is created in this run, set cluster = "+
+				"idp_cluster.<name>.id: the id is known only once the cluster exists, so the credentials are opened at apply, "+
+				"after it. Otherwise create or import the idp_cluster first.", name, store.KubeconfigLocation(name)))
 		return
 	}
 	if err != nil {

@@ -164,7 +164,9 @@ func (r *clusterResource) Schema(ctx context.Context, _ resource.SchemaRequest, 
 			"status": schema.StringAttribute{
 				Computed: true,
 				MarkdownDescription: "`Ready` when the cluster is ready (created: the cloud reports every resource ready; " +
-					"registered: the API server answered at the last refresh), `Provisioning` or `Unreachable` otherwise.",
+					"registered: the API server answered at the last refresh); `Provisioning` while the cloud is still creating or " +
+					"changing it; `Unreachable` when a registered cluster's API server did not answer; `KubeconfigMissing` when a " +
+					"created cluster's kubeconfig is gone from Vault, which the next apply copies there again.",
 			},
 			"kubernetes_version_actual": schema.StringAttribute{
 				Computed:            true,
@@ -236,7 +238,21 @@ func (r *clusterResource) Create(ctx context.Context, req resource.CreateRequest
 		if resp.Diagnostics.Append(diags...); diags.HasError() {
 			return
 		}
-		switch _, _, err := xp.Get(ctx, name); {
+		desired, diags := cloudCluster(ctx, plan)
+		if resp.Diagnostics.Append(diags...); diags.HasError() {
+			return
+		}
+		switch _, status, err := xp.Get(ctx, name); {
+		case err == nil && status.Creating == crossplane.SpecDigest(desired):
+			// An earlier create of this very configuration was interrupted (the CLI or provider killed)
+			// before anything reached the state: carry on with what it started.
+			tflog.Warn(ctx, "adopting the composite an interrupted create of this cluster left", map[string]any{"cluster": name})
+		case err == nil && status.Creating != "":
+			resp.Diagnostics.AddAttributeError(path.Root("name"), "Cluster already exists",
+				fmt.Sprintf("The management cluster has a KubernetesCluster %q that an interrupted create of other settings left. "+
+					"Apply the settings it was created with to finish it, import it (terraform import <address> %s), "+
+					"or delete it, then apply again.", name, name))
+			return
 		case err == nil:
 			resp.Diagnostics.AddAttributeError(path.Root("name"), "Cluster already exists",
 				fmt.Sprintf("The management cluster already has a KubernetesCluster %q. If it belongs to this configuration, import it "+
@@ -263,7 +279,7 @@ func (r *clusterResource) Create(ctx context.Context, req resource.CreateRequest
 	}
 	if isCloud(plan.Cloud.ValueString()) {
 		save := func() diag.Diagnostics { return resp.State.Set(ctx, &plan) }
-		if resp.Diagnostics.Append(r.provisionCloudCluster(ctx, &plan, "", save)...); resp.Diagnostics.HasError() {
+		if resp.Diagnostics.Append(r.provisionCloudCluster(ctx, &plan, provisionCreate, "", save)...); resp.Diagnostics.HasError() {
 			return
 		}
 		resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
@@ -311,8 +327,9 @@ func registerKubeconfig(ctx context.Context, store vaultAPI, name, raw string, m
 
 // Cluster statuses.
 const (
-	clusterReady       = "Ready"
-	clusterUnreachable = "Unreachable"
+	clusterReady             = "Ready"
+	clusterUnreachable       = "Unreachable"
+	clusterKubeconfigMissing = "KubeconfigMissing"
 )
 
 func (r *clusterResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
@@ -391,7 +408,7 @@ func (r *clusterResource) readCloudCluster(ctx context.Context, state *clusterMo
 		diags.AddError("Cannot read the cluster's kubeconfig from Vault", err.Error())
 	} else {
 		// The kubeconfig is gone from Vault: the next apply copies it again.
-		state.Status = types.StringValue("KubeconfigMissing")
+		state.Status = types.StringValue(clusterKubeconfigMissing)
 	}
 	return true
 }
@@ -455,7 +472,7 @@ func (r *clusterResource) Update(ctx context.Context, req resource.UpdateRequest
 		}
 		plan.Endpoint, plan.CACertificate, plan.KubernetesVersionActual = state.Endpoint, state.CACertificate, state.KubernetesVersionActual
 		save := func() diag.Diagnostics { return resp.State.Set(ctx, &plan) }
-		if resp.Diagnostics.Append(r.provisionCloudCluster(ctx, &plan, previous, save)...); resp.Diagnostics.HasError() {
+		if resp.Diagnostics.Append(r.provisionCloudCluster(ctx, &plan, provisionUpdate, previous, save)...); resp.Diagnostics.HasError() {
 			return
 		}
 		resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)

@@ -1,6 +1,6 @@
 # Hand a platform cluster's credentials to the kubernetes provider without writing them to state.
 ephemeral "idp_cluster_credentials" "payments" {
-  cluster = idp_cluster.payments_dev.name
+  cluster = idp_cluster.payments_dev.id # known once the cluster exists, so this opens at apply when it is created in the same run
 }
 
 provider "kubernetes" {
