@@ -2,7 +2,6 @@ package provider
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"regexp"
@@ -251,8 +250,8 @@ func setCloudAttributes(ctx context.Context, model *clusterModel, cluster crossp
 	return diags
 }
 
-// cloudCredentials reads the cloud credentials from Vault and renders them in the format the cloud's
-// Upbound provider reads; for GCP it also returns the project of the service account key.
+// cloudCredentials reads the cloud credentials from Vault and renders them as the cloud's Upbound
+// provider reads them; for GCP it also returns the project of the service account key.
 func cloudCredentials(ctx context.Context, store vaultAPI, cloud, name string) (credentials []byte, project string, diags diag.Diagnostics) {
 	fields, err := store.GetCredentials(ctx, name)
 	if errors.Is(err, vault.ErrNotFound) {
@@ -264,44 +263,14 @@ func cloudCredentials(ctx context.Context, store vaultAPI, cloud, name string) (
 		diags.AddError("Cannot read the cloud credentials from Vault", err.Error())
 		return nil, "", diags
 	}
-	need := map[string][]string{
-		"aws":   {"aws_access_key_id", "aws_secret_access_key"},
-		"azure": {"clientId", "clientSecret", "subscriptionId", "tenantId"},
-		"gcp":   {"credentials"},
-	}[cloud]
-	var missing []string
-	for _, field := range need {
-		if fields[field] == "" {
-			missing = append(missing, field)
-		}
+	credentials, project, err = crossplane.RenderCredentials(cloud, fields)
+	switch {
+	case errors.Is(err, crossplane.ErrIncompleteCredentials), errors.Is(err, crossplane.ErrInvalidCredentials):
+		diags.AddAttributeError(path.Root("credentials"), "Unusable credentials", fmt.Sprintf("%s: %v.", store.CredentialsLocation(name), err))
+	case err != nil:
+		diags.AddError("Cannot render the cloud credentials", err.Error())
 	}
-	if len(missing) > 0 {
-		diags.AddAttributeError(path.Root("credentials"), "Incomplete credentials",
-			fmt.Sprintf("The %s credentials at %s lack %s.", cloud, store.CredentialsLocation(name), strings.Join(missing, ", ")))
-		return nil, "", diags
-	}
-	switch cloud {
-	case "aws":
-		return []byte(fmt.Sprintf("[default]\naws_access_key_id = %s\naws_secret_access_key = %s\n", fields["aws_access_key_id"], fields["aws_secret_access_key"])), "", diags
-	case "azure":
-		raw, err := json.Marshal(map[string]string{
-			"clientId": fields["clientId"], "clientSecret": fields["clientSecret"], "subscriptionId": fields["subscriptionId"], "tenantId": fields["tenantId"],
-		})
-		if err != nil {
-			diags.AddError("Cannot encode the Azure credentials", err.Error())
-		}
-		return raw, "", diags
-	default:
-		var key struct {
-			ProjectID string `json:"project_id"`
-		}
-		if err := json.Unmarshal([]byte(fields["credentials"]), &key); err != nil || key.ProjectID == "" {
-			diags.AddAttributeError(path.Root("credentials"), "Invalid credentials",
-				fmt.Sprintf("The credentials field at %s must be a GCP service account key (JSON with project_id).", store.CredentialsLocation(name)))
-			return nil, "", diags
-		}
-		return []byte(fields["credentials"]), key.ProjectID, diags
-	}
+	return credentials, project, diags
 }
 
 // provisioning says whether provisionCloudCluster creates a cluster or updates one.

@@ -50,11 +50,11 @@ func (e *clusterCredentialsEphemeral) Schema(_ context.Context, _ ephemeral.Sche
 			"providers (kubernetes, helm). Ephemeral: never written to plan or state. Needs Terraform 1.10+ or OpenTofu 1.11+.",
 		Attributes: map[string]schema.Attribute{
 			"cluster": schema.StringAttribute{
-				Required:            true,
+				Required: true,
 				MarkdownDescription: "Name of the cluster. Use `idp_cluster.<x>.id`: it is known only once the cluster exists, so " +
 					"when the cluster is created in the same run the credentials are opened at apply, after it (with `.name` they " +
 					"would be opened at plan, before the cluster exists).",
-				Validators:          []validator.String{clusterNameValidators()[0]},
+				Validators: []validator.String{clusterNameValidators()[0]},
 			},
 			"kubeconfig":             secret("The admin kubeconfig."),
 			"endpoint":               schema.StringAttribute{Computed: true, MarkdownDescription: "URL of the cluster's API server."},
