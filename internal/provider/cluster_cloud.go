@@ -134,21 +134,6 @@ func validateCloudConfig(ctx context.Context, config clusterModel) diag.Diagnost
 	return diags
 }
 
-// validateExistingConfig refuses the cloud attributes on an existing cluster.
-func validateExistingConfig(config clusterModel) diag.Diagnostics {
-	var diags diag.Diagnostics
-	for name, value := range map[string]attr.Value{
-		"region": config.Region, "kubernetes_version": config.KubernetesVersion, "credentials": config.Credentials,
-		"node_pools": config.NodePools, "tags": config.Tags,
-	} {
-		if !value.IsNull() {
-			diags.AddAttributeError(path.Root(name), "Invalid attribute",
-				fmt.Sprintf(`%s describes a cluster the platform creates; cloud = "existing" registers one it did not.`, name))
-		}
-	}
-	return diags
-}
-
 // validateUpgrade allows Kubernetes upgrades one minor version at a time and no downgrades.
 func validateUpgrade(from, to string) error {
 	minor := func(v string) (int, bool) {

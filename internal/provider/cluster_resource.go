@@ -292,39 +292,6 @@ func (r *clusterResource) Create(ctx context.Context, req resource.CreateRequest
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 }
 
-// registerKubeconfig checks that the kubeconfig reaches its cluster, writes it to Vault and fills the
-// computed attributes of model.
-func registerKubeconfig(ctx context.Context, store vaultAPI, name, raw string, model *clusterModel) diag.Diagnostics {
-	var diags diag.Diagnostics
-	summary, err := kube.ParseKubeconfig([]byte(raw))
-	if err != nil {
-		diags.AddAttributeError(path.Root("kubeconfig_wo"), "Invalid kubeconfig", err.Error())
-		return diags
-	}
-	client, err := kube.NewClient(kube.Config{Kubeconfig: []byte(raw)})
-	if err != nil {
-		diags.AddAttributeError(path.Root("kubeconfig_wo"), "Invalid kubeconfig", err.Error())
-		return diags
-	}
-	version, err := client.ServerVersion(ctx)
-	if err != nil {
-		diags.AddAttributeError(path.Root("kubeconfig_wo"), "Cannot reach the cluster",
-			fmt.Sprintf("The kubeconfig's API server did not answer, so it was not stored: %v", err))
-		return diags
-	}
-	tflog.Info(ctx, "storing the cluster's kubeconfig in Vault", map[string]any{"cluster": name, "endpoint": summary.Endpoint})
-	if err := store.PutKubeconfig(ctx, name, vault.Kubeconfig{Kubeconfig: raw, Endpoint: summary.Endpoint, CA: summary.CACertificatePEM, Origin: cloudExisting}); err != nil {
-		diags.AddError("Cannot store the kubeconfig in Vault", err.Error())
-		return diags
-	}
-	model.Endpoint = types.StringValue(summary.Endpoint)
-	model.CACertificate = types.StringValue(summary.CACertificatePEM)
-	model.Status = types.StringValue(clusterReady)
-	model.KubernetesVersionActual = types.StringValue(version)
-	model.KubeconfigPath = types.StringValue(store.KubeconfigLocation(name))
-	return diags
-}
-
 // Cluster statuses.
 const (
 	clusterReady             = "Ready"
@@ -431,22 +398,6 @@ func (r *clusterResource) ModifyPlan(ctx context.Context, req resource.ModifyPla
 	if !state.Status.Equal(types.StringValue(clusterReady)) {
 		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("status"), types.StringUnknown())...)
 	}
-}
-
-// probeCluster asks the cluster for its version. An unreachable cluster is a status, not an error:
-// refresh must not fail because a registered cluster is down.
-func probeCluster(ctx context.Context, kubeconfig string) (status, version types.String) {
-	client, err := kube.NewClient(kube.Config{Kubeconfig: []byte(kubeconfig)})
-	if err == nil {
-		ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
-		defer cancel()
-		var v string
-		if v, err = client.ServerVersion(ctx); err == nil {
-			return types.StringValue(clusterReady), types.StringValue(v)
-		}
-	}
-	tflog.Warn(ctx, "the cluster's API server did not answer", map[string]any{"error": err.Error()})
-	return types.StringValue(clusterUnreachable), types.StringNull()
 }
 
 func (r *clusterResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
