@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"sort"
 	"strings"
@@ -42,6 +43,8 @@ const (
 	// create finds its own unfinished composite by this mark and adopts it, while a composite made by
 	// someone else, or for other settings, is still refused.
 	annotationCreating = "platform.idp.dev/creating"
+	// annotationSystemPool names AKS's system pool, which the cluster composite holds without a name.
+	annotationSystemPool = "platform.idp.dev/system-pool"
 )
 
 var (
@@ -145,8 +148,14 @@ func (c *Client) applyComposites(ctx context.Context, cluster Cluster, annotatio
 		"providerConfigName": cluster.ProviderConfig, "tags": stringMap(cluster.Tags),
 		"crossplane": map[string]any{"compositionSelector": map[string]any{"matchLabels": map[string]any{labelCloud: cluster.Cloud}}},
 	}
+	annotations = maps.Clone(annotations)
 	if cluster.Cloud == "azure" && len(pools) > 0 {
+		// AKS creates a cluster with its system pool: the first pool by name.
 		system := pools[0]
+		if annotations == nil {
+			annotations = map[string]any{}
+		}
+		annotations[annotationSystemPool] = system.Name
 		spec["systemNodePool"] = map[string]any{"instanceType": system.InstanceType, "minSize": system.MinSize, "maxSize": system.MaxSize, "labels": stringMap(system.Labels)}
 		pools = pools[1:]
 	}
@@ -252,8 +261,9 @@ func (c *Client) Get(ctx context.Context, name string) (Cluster, Status, error) 
 		Tags: strMap(xr.Object, "spec", "tags"),
 	}
 	if system, ok, _ := unstructured.NestedMap(xr.Object, "spec", "systemNodePool"); ok {
-		// AKS's system pool lives in the cluster composite, which does not record its name (Name is "").
-		cluster.Pools = append(cluster.Pools, Pool{InstanceType: str(system, "instanceType"), MinSize: integer(system, "minSize"), MaxSize: integer(system, "maxSize"), Labels: strMap(system, "labels")})
+		// AKS's system pool lives in the cluster composite; its name is in an annotation (Name is "" for
+		// composites applied before the annotation was).
+		cluster.Pools = append(cluster.Pools, Pool{Name: xr.GetAnnotations()[annotationSystemPool], InstanceType: str(system, "instanceType"), MinSize: integer(system, "minSize"), MaxSize: integer(system, "maxSize"), Labels: strMap(system, "labels")})
 	}
 	pools, err := c.dynamic.Resource(poolsResource).List(ctx, metav1.ListOptions{LabelSelector: labelCluster + "=" + name})
 	if err != nil {

@@ -2,13 +2,13 @@ package crossplane
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -39,7 +39,7 @@ func fakeManagement(t *testing.T, objects ...runtime.Object) (*Client, *dynamicf
 			return false, nil, nil
 		}
 		object := &unstructured.Unstructured{}
-		if err := json.Unmarshal(patch.GetPatch(), &object.Object); err != nil {
+		if err := object.UnmarshalJSON(patch.GetPatch()); err != nil { // numbers as int64, as the API server returns them
 			return true, nil, err
 		}
 		return true, object, dynamicClient.Tracker().Create(patch.GetResource(), object, patch.GetNamespace())
@@ -132,5 +132,23 @@ func TestWaitReadyRidesOutTransientErrors(t *testing.T) {
 	}
 	if diff := cmp.Diff("https://127.0.0.1:6443", status.Endpoint); diff != "" {
 		t.Errorf("endpoint (-want +got):\n%s", diff)
+	}
+}
+
+func TestAKSSystemPoolKeepsItsName(t *testing.T) {
+	ctx := context.Background()
+	client, _ := fakeManagement(t)
+	cluster := Cluster{Name: "aks", Cloud: "azure", Region: "westeurope", KubernetesVersion: "1.33", ProviderConfig: "idp-azure-x",
+		Pools: []Pool{{Name: "user", InstanceType: "Standard_D4s_v5", MaxSize: 5}, {Name: "system", InstanceType: "Standard_D4s_v5", MinSize: 1, MaxSize: 3}}}
+	if err := client.Apply(ctx, cluster); err != nil {
+		t.Fatal(err)
+	}
+	got, _, err := client.Get(ctx, "aks")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Pool{{Name: "system", InstanceType: "Standard_D4s_v5", MinSize: 1, MaxSize: 3}, {Name: "user", InstanceType: "Standard_D4s_v5", MaxSize: 5}}
+	if diff := cmp.Diff(want, got.Pools, cmpopts.EquateEmpty()); diff != "" {
+		t.Errorf("the first pool by name is the system pool, in the cluster composite, and is read back by name (-want +got):\n%s", diff)
 	}
 }
