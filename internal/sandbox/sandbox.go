@@ -365,13 +365,13 @@ func (s *Sandbox) buildTools(ctx context.Context, repoRoot string) (map[string]s
 	}()
 	bins := map[string]string{}
 	var buildErr error
-	for _, tool := range []string{"etcd", "kubernetes", "kwok", "crossplane", "function-patch-and-transform", "function-auto-ready", "vault", "registry", "tofu", "terraform", "helm"} {
-		dir, err := builder.build(ctx, tool)
+	for _, tool := range sandboxTools {
+		dir, err := builder.build(ctx, tool.name)
 		if err != nil {
 			buildErr = err
 			break
 		}
-		bins[tool] = dir
+		bins[tool.name] = dir
 	}
 	return bins, errors.Join(buildErr, <-fetched)
 }

@@ -25,35 +25,12 @@ type toolBuilder struct {
 	log      func(format string, args ...any)
 }
 
-// ldflags returns the link flags a tool needs beyond stripping symbols.
-func ldflags(tool string) string {
-	flags := "-s -w"
-	switch tool {
-	case "kubernetes":
-		// kubectl and client-go parse the server's version; without these it reports v0.0.0-master.
-		minor := strings.Split(KubernetesVersion, ".")[1]
-		flags += " -X k8s.io/component-base/version.gitVersion=" + KubernetesVersion +
-			" -X k8s.io/component-base/version.gitMajor=1" +
-			" -X k8s.io/component-base/version.gitMinor=" + minor +
-			" -X k8s.io/component-base/version.gitTreeState=clean"
-	case "helm":
-		// Helm reports this version and stamps it into the releases it makes.
-		flags += " -X helm.sh/helm/v4/internal/version.version=" + HelmVersion
-	case "tofu":
-		// Without this OpenTofu reports itself as a development build.
-		flags += " -X github.com/opentofu/opentofu/version.dev=no"
-	}
-	return flags
-}
-
-// binaryRenames fixes binary names that go build derives from the package path: etcd's main package is
-// go.etcd.io/etcd/server/v3, which builds as "server".
-var binaryRenames = map[string]map[string]string{
-	"etcd": {"server": "etcd"},
-}
-
 // build returns the directory that holds the binaries of tools/<tool>, building them first if needed.
 func (b *toolBuilder) build(ctx context.Context, tool string) (string, error) {
+	spec, ok := toolNamed(tool)
+	if !ok {
+		return "", fmt.Errorf("the sandbox builds no tool %q", tool)
+	}
 	moduleDir := filepath.Join(b.repoRoot, "tools", tool)
 	goMod, err := os.ReadFile(filepath.Join(moduleDir, "go.mod"))
 	if err != nil {
@@ -76,7 +53,7 @@ func (b *toolBuilder) build(ctx context.Context, tool string) (string, error) {
 	}
 
 	hash := sha256.New()
-	for _, part := range [][]byte{goMod, goSum, []byte(ldflags(tool)), []byte(fmt.Sprint(binaryRenames[tool])), goVersion} {
+	for _, part := range [][]byte{goMod, goSum, []byte(spec.linkFlags()), []byte(fmt.Sprint(spec.renames)), goVersion} {
 		hash.Write(part)
 		hash.Write([]byte{0})
 	}
@@ -101,7 +78,7 @@ func (b *toolBuilder) build(ctx context.Context, tool string) (string, error) {
 	if err := os.RemoveAll(tmpDir); err != nil {
 		return "", fmt.Errorf("cannot clear %s: %w", tmpDir, err)
 	}
-	args := append([]string{"build", "-trimpath", "-ldflags", ldflags(tool), "-o", tmpDir + "/"}, packages...)
+	args := append([]string{"build", "-trimpath", "-ldflags", spec.linkFlags(), "-o", tmpDir + "/"}, packages...)
 	cmd := exec.CommandContext(ctx, "go", args...)
 	cmd.Dir = moduleDir
 	cmd.Env = append(os.Environ(), "GOWORK=off")
@@ -110,18 +87,13 @@ func (b *toolBuilder) build(ctx context.Context, tool string) (string, error) {
 	if err := cmd.Run(); err != nil {
 		return "", fmt.Errorf("cannot build %s (go %s): %w\n%s", tool, strings.Join(args, " "), err, output.String())
 	}
-	for from, to := range binaryRenames[tool] {
+	for from, to := range spec.renames {
 		if err := os.Rename(filepath.Join(tmpDir, from), filepath.Join(tmpDir, to)); err != nil {
 			return "", fmt.Errorf("cannot rename the %s binary: %w", tool, err)
 		}
 	}
-	switch tool {
-	case "kwok":
-		if err := writeKwokStages(ctx, moduleDir, tmpDir); err != nil {
-			return "", err
-		}
-	case "crossplane":
-		if err := copyCrossplaneCRDs(ctx, moduleDir, tmpDir); err != nil {
+	if spec.after != nil {
+		if err := spec.after(ctx, moduleDir, tmpDir); err != nil {
 			return "", err
 		}
 	}
@@ -137,6 +109,9 @@ func (b *toolBuilder) build(ctx context.Context, tool string) (string, error) {
 	b.log("built %s in %s", tool, time.Since(started).Round(time.Second))
 	return outDir, nil
 }
+
+// linkFlags are the flags the tool is linked with; they are part of its cache key.
+func (t sandboxTool) linkFlags() string { return "-s -w" + t.ldflags }
 
 // toolPackages returns the packages named by the `tool` directives of a go.mod.
 func toolPackages(goMod []byte) ([]string, error) {

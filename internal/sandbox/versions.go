@@ -1,5 +1,10 @@
 package sandbox
 
+import (
+	"context"
+	"strings"
+)
+
 // The versions of everything the sandbox runs. Go-built tools are pinned by the go.mod of their wrapper
 // module under tools/<name>; the constants below repeat those pins so they are recorded in one place,
 // and TestToolPinsMatchVersions keeps the two from drifting apart.
@@ -27,21 +32,56 @@ const (
 	keycloakArtifact = "org.keycloak:keycloak-quarkus-dist:" + KeycloakVersion + ":zip"
 )
 
-// toolPins maps each wrapper module under tools/ to the module and version its go.mod must require.
-var toolPins = map[string]struct{ module, version string }{
-	"etcd":                         {"go.etcd.io/etcd/server/v3", EtcdVersion},
-	"kubernetes":                   {"k8s.io/kubernetes", KubernetesVersion},
-	"vault":                        {"github.com/hashicorp/vault", VaultVersion},
-	"tofu":                         {"github.com/opentofu/opentofu", OpenTofuVersion},
-	"terraform":                    {"github.com/hashicorp/terraform", TerraformVersion},
-	"kwok":                         {"sigs.k8s.io/kwok", KwokVersion},
-	"registry":                     {"github.com/distribution/distribution/v3", RegistryVersion},
-	"helm":                         {"helm.sh/helm/v4", HelmVersion},
-	"crossplane":                   {"github.com/crossplane/crossplane/v2", CrossplaneVersion},
-	"function-patch-and-transform": {"github.com/crossplane-contrib/function-patch-and-transform", FunctionPatchAndTransformVersion},
+// sandboxTool is a wrapper module under tools/<name> that the sandbox builds: the module and version
+// its go.mod must require (TestToolPinsMatchVersions keeps the two in step) and what its build needs.
+type sandboxTool struct {
+	name, module, version string
+	// ldflags are link flags beyond stripping symbols.
+	ldflags string
+	// renames fixes binary names that go build derives from the package path.
+	renames map[string]string
+	// after completes a build in its output directory, e.g. with files the binaries read at run time.
+	after func(ctx context.Context, moduleDir, outDir string) error
+}
+
+// sandboxTools are the tools the sandbox builds, in the order it builds them (each build already uses
+// every core).
+var sandboxTools = []sandboxTool{
+	// etcd's main package is go.etcd.io/etcd/server/v3, which builds as "server".
+	{name: "etcd", module: "go.etcd.io/etcd/server/v3", version: EtcdVersion, renames: map[string]string{"server": "etcd"}},
+	// kubectl and client-go parse the server's version; without these flags it reports v0.0.0-master.
+	{name: "kubernetes", module: "k8s.io/kubernetes", version: KubernetesVersion, ldflags: kubernetesVersionFlags()},
+	{name: "kwok", module: "sigs.k8s.io/kwok", version: KwokVersion, after: writeKwokStages},
+	{name: "crossplane", module: "github.com/crossplane/crossplane/v2", version: CrossplaneVersion, after: copyCrossplaneCRDs},
+	{name: "function-patch-and-transform", module: "github.com/crossplane-contrib/function-patch-and-transform", version: FunctionPatchAndTransformVersion},
 	// function-auto-ready's module declares the crossplane path; tools/function-auto-ready replaces it
 	// with the crossplane-contrib archive.
-	"function-auto-ready": {"github.com/crossplane/function-auto-ready", FunctionAutoReadyVersion},
+	{name: "function-auto-ready", module: "github.com/crossplane/function-auto-ready", version: FunctionAutoReadyVersion},
+	{name: "vault", module: "github.com/hashicorp/vault", version: VaultVersion},
+	{name: "registry", module: "github.com/distribution/distribution/v3", version: RegistryVersion},
+	// Without this flag OpenTofu reports itself as a development build.
+	{name: "tofu", module: "github.com/opentofu/opentofu", version: OpenTofuVersion, ldflags: " -X github.com/opentofu/opentofu/version.dev=no"},
+	{name: "terraform", module: "github.com/hashicorp/terraform", version: TerraformVersion},
+	// Helm reports this version and stamps it into the releases it makes.
+	{name: "helm", module: "helm.sh/helm/v4", version: HelmVersion, ldflags: " -X helm.sh/helm/v4/internal/version.version=" + HelmVersion},
+}
+
+func kubernetesVersionFlags() string {
+	minor := strings.Split(KubernetesVersion, ".")[1]
+	return " -X k8s.io/component-base/version.gitVersion=" + KubernetesVersion +
+		" -X k8s.io/component-base/version.gitMajor=1" +
+		" -X k8s.io/component-base/version.gitMinor=" + minor +
+		" -X k8s.io/component-base/version.gitTreeState=clean"
+}
+
+// toolNamed is the entry of sandboxTools for a wrapper module.
+func toolNamed(name string) (sandboxTool, bool) {
+	for _, tool := range sandboxTools {
+		if tool.name == name {
+			return tool, true
+		}
+	}
+	return sandboxTool{}, false
 }
 
 // javaHomes are the JDKs Keycloak is started with, most preferred first; Keycloak 26.5 runs on 21 and 25.
