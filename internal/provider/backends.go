@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
 
 	"github.com/idp-platform/terraform-provider-idp/internal/crossplane"
 	"github.com/idp-platform/terraform-provider-idp/internal/helm"
@@ -221,4 +222,74 @@ func notConfigured(block, example, env string) diag.Diagnostics {
 		fmt.Sprintf("The provider's %s block is not configured", block),
 		fmt.Sprintf("This needs the %s backend. Add a %s block to the idp provider configuration, e.g.\n\n  %s {\n    %s\n    ...\n  }\n\nor set %s and the related IDP_* variables.", block, block, block, example, env),
 	)}
+}
+
+// registeredCluster is a platform cluster as Vault registers it: its admin kubeconfig and where it is.
+type registeredCluster struct {
+	name       string
+	kubeconfig vault.Kubeconfig
+	// location is the kubeconfig's Vault path, as `vault kv get` takes it.
+	location string
+}
+
+// Cluster is the one way resources find a platform cluster: its registration in Vault. found is false
+// when Vault holds none, which each caller treats as it must (an error through unknownCluster, or a
+// cluster that is gone); other failures are diagnostics.
+func (b *backends) Cluster(ctx context.Context, name string) (cluster registeredCluster, found bool, diags diag.Diagnostics) {
+	store, diags := b.Vault(ctx)
+	if diags.HasError() {
+		return registeredCluster{}, false, diags
+	}
+	stored, err := store.GetKubeconfig(ctx, name)
+	if errors.Is(err, vault.ErrNotFound) {
+		return registeredCluster{name: name, location: store.KubeconfigLocation(name)}, false, diags
+	}
+	if err != nil {
+		diags.AddError("Cannot read the cluster's kubeconfig from Vault", err.Error())
+		return registeredCluster{}, false, diags
+	}
+	return registeredCluster{name: name, kubeconfig: stored, location: store.KubeconfigLocation(name)}, true, diags
+}
+
+// ClusterEngine returns the Helm engine of a registered cluster; a cluster Vault does not know is an
+// error on the attribute at.
+func (b *backends) ClusterEngine(ctx context.Context, name string, at path.Path) (*helm.Engine, diag.Diagnostics) {
+	engine, found, diags := b.RegisteredClusterEngine(ctx, name)
+	if !diags.HasError() && !found {
+		diags.Append(unknownCluster(at, name, b.clusterLocation(ctx, name), "")...)
+	}
+	return engine, diags
+}
+
+// RegisteredClusterEngine returns the Helm engine of a cluster, and whether Vault knows the cluster.
+func (b *backends) RegisteredClusterEngine(ctx context.Context, name string) (*helm.Engine, bool, diag.Diagnostics) {
+	cluster, found, diags := b.Cluster(ctx, name)
+	if diags.HasError() || !found {
+		return nil, false, diags
+	}
+	engine, err := b.HelmEngine(cluster.kubeconfig.Kubeconfig)
+	if err != nil {
+		diags.AddError("Cannot use the cluster's kubeconfig", fmt.Sprintf("%s: %v", cluster.location, err))
+		return nil, false, diags
+	}
+	return engine, true, diags
+}
+
+func (b *backends) clusterLocation(ctx context.Context, name string) string {
+	if store, diags := b.Vault(ctx); !diags.HasError() {
+		return store.KubeconfigLocation(name)
+	}
+	return "the platform's Vault"
+}
+
+// unknownCluster is the one wording for a cluster Vault does not know, on the attribute that names it;
+// hint, when set, says what else may be wrong in the caller's case.
+func unknownCluster(at path.Path, name, location, hint string) diag.Diagnostics {
+	detail := fmt.Sprintf("Vault holds no kubeconfig for cluster %q at %s. Create or import the idp_cluster first.", name, location)
+	if hint != "" {
+		detail += " " + hint
+	}
+	var diags diag.Diagnostics
+	diags.AddAttributeError(at, "Unknown cluster", detail)
+	return diags
 }

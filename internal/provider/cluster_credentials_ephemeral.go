@@ -2,7 +2,6 @@ package provider
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/hashicorp/terraform-plugin-framework/ephemeral"
@@ -12,7 +11,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/idp-platform/terraform-provider-idp/internal/kube"
-	"github.com/idp-platform/terraform-provider-idp/internal/vault"
 )
 
 func newClusterCredentialsEphemeral() ephemeral.EphemeralResource {
@@ -76,31 +74,26 @@ func (e *clusterCredentialsEphemeral) Open(ctx context.Context, req ephemeral.Op
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	store, diags := e.backends.Vault(ctx)
+	name := model.Cluster.ValueString()
+	cluster, found, diags := e.backends.Cluster(ctx, name)
 	if resp.Diagnostics.Append(diags...); diags.HasError() {
 		return
 	}
-	name := model.Cluster.ValueString()
-	stored, err := store.GetKubeconfig(ctx, name)
-	if errors.Is(err, vault.ErrNotFound) {
+	if !found {
 		if req.ClientCapabilities.DeferralAllowed {
 			// The cluster is planned in this run: open at apply, once it exists.
 			resp.Deferred = &ephemeral.Deferred{Reason: ephemeral.DeferredReasonAbsentPrereq}
 			return
 		}
-		resp.Diagnostics.AddAttributeError(path.Root("cluster"), "Unknown cluster",
-			fmt.Sprintf("Vault holds no kubeconfig for cluster %q at %s. If the idp_cluster is created in this run, set cluster = "+
-				"idp_cluster.<name>.id: the id is known only once the cluster exists, so the credentials are opened at apply, "+
-				"after it. Otherwise create or import the idp_cluster first.", name, store.KubeconfigLocation(name)))
+		resp.Diagnostics.Append(unknownCluster(path.Root("cluster"), name, cluster.location,
+			"If the idp_cluster is created in this run, set cluster = idp_cluster.<name>.id: the id is known only once the "+
+				"cluster exists, so the credentials are opened at apply, after it.")...)
 		return
 	}
-	if err != nil {
-		resp.Diagnostics.AddError("Cannot read the cluster's kubeconfig from Vault", err.Error())
-		return
-	}
+	stored := cluster.kubeconfig
 	summary, err := kube.ParseKubeconfig([]byte(stored.Kubeconfig))
 	if err != nil {
-		resp.Diagnostics.AddError("The kubeconfig in Vault is not usable", fmt.Sprintf("%s: %v", store.KubeconfigLocation(name), err))
+		resp.Diagnostics.AddError("The kubeconfig in Vault is not usable", fmt.Sprintf("%s: %v", cluster.location, err))
 		return
 	}
 	optional := func(s string) types.String {

@@ -2,16 +2,12 @@ package provider
 
 import (
 	"context"
-	"errors"
-	"fmt"
 
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
-
-	"github.com/idp-platform/terraform-provider-idp/internal/vault"
 )
 
 func newClusterDataSource() datasource.DataSource { return &clusterDataSource{} }
@@ -65,24 +61,19 @@ func (d *clusterDataSource) Read(ctx context.Context, req datasource.ReadRequest
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	store, diags := d.backends.Vault(ctx)
+	name := model.Name.ValueString()
+	cluster, found, diags := d.backends.Cluster(ctx, name)
 	if resp.Diagnostics.Append(diags...); diags.HasError() {
 		return
 	}
-	name := model.Name.ValueString()
-	stored, err := store.GetKubeconfig(ctx, name)
-	if errors.Is(err, vault.ErrNotFound) {
-		resp.Diagnostics.AddAttributeError(path.Root("name"), "Unknown cluster",
-			fmt.Sprintf("Vault holds no kubeconfig for cluster %q at %s.", name, store.KubeconfigLocation(name)))
+	if !found {
+		resp.Diagnostics.Append(unknownCluster(path.Root("name"), name, cluster.location, "")...)
 		return
 	}
-	if err != nil {
-		resp.Diagnostics.AddError("Cannot read the cluster's kubeconfig from Vault", err.Error())
-		return
-	}
+	stored := cluster.kubeconfig
 	model.Endpoint = types.StringValue(stored.Endpoint)
 	model.CACertificate = types.StringValue(stored.CA)
-	model.KubeconfigPath = types.StringValue(store.KubeconfigLocation(name))
+	model.KubeconfigPath = types.StringValue(cluster.location)
 	model.Status, model.KubernetesVersionActual = probeCluster(ctx, stored.Kubeconfig)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &model)...)
 }
