@@ -14,6 +14,7 @@ import (
 	"net"
 	"sort"
 	"strings"
+	"syscall"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -26,6 +27,9 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 )
+
+// errKubeconfigNotPublished is a connection secret that does not hold the kubeconfig yet.
+var errKubeconfigNotPublished = errors.New("no kubeconfig in it yet")
 
 // ErrNotFound is returned when a cluster's composite does not exist.
 var ErrNotFound = errors.New("no such cluster in the management cluster")
@@ -329,8 +333,14 @@ func (c *Client) WaitReady(ctx context.Context, name string, progress func(Statu
 			return status, err
 		}
 		if err == nil && status.Ready && status.Endpoint != "" && status.KubeconfigSecret != "" {
-			if _, err := c.Kubeconfig(ctx, status.KubeconfigSecret); err == nil {
+			_, err := c.Kubeconfig(ctx, status.KubeconfigSecret)
+			switch {
+			case err == nil:
 				return status, nil
+			case errors.Is(err, errKubeconfigNotPublished) || apierrors.IsNotFound(err) || transient(err):
+				lastErr = err // the cloud publishes it shortly after it reports the cluster ready
+			default:
+				return status, err
 			}
 		}
 		if progress != nil {
@@ -359,7 +369,7 @@ func (c *Client) Kubeconfig(ctx context.Context, secretRef string) ([]byte, erro
 	}
 	kubeconfig := secret.Data["kubeconfig"]
 	if len(kubeconfig) == 0 {
-		return nil, fmt.Errorf("kubeconfig secret %s has no kubeconfig", secretRef)
+		return nil, fmt.Errorf("kubeconfig secret %s: %w", secretRef, errKubeconfigNotPublished)
 	}
 	return kubeconfig, nil
 }
@@ -413,9 +423,14 @@ func transient(err error) bool {
 		errors.Is(err, context.DeadlineExceeded) || isNetworkError(err)
 }
 
+// isNetworkError reports failures to reach the server that may pass: a timeout, a refused or reset
+// connection. TLS and name resolution failures will not pass by waiting.
 func isNetworkError(err error) bool {
 	var netErr net.Error
-	return errors.As(err, &netErr)
+	if errors.As(err, &netErr) && netErr.Timeout() {
+		return true
+	}
+	return errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET)
 }
 
 // ProviderConfigName is the name of the ProviderConfig for a cloud's credentials at a Vault path.

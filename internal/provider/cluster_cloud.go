@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
@@ -322,6 +323,24 @@ func (r *clusterResource) provisionCloudCluster(ctx context.Context, model *clus
 			diags.AddWarning("Cannot remove the previous ProviderConfig", err.Error())
 		}
 	}
+	diags.Append(awaitCloudCluster(ctx, xp, store, model)...)
+	if mode == provisionCreate {
+		// The state returned now owns the cluster, tainted if waiting failed: the mark that lets the next
+		// create adopt an interrupted one must go, even past the create's deadline.
+		finishCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		defer cancel()
+		if err := xp.FinishCreate(finishCtx, name); err != nil {
+			diags.AddWarning("Cannot clear the cluster's create mark", err.Error()+"\n\nThe next update of the cluster clears it.")
+		}
+	}
+	return diags
+}
+
+// awaitCloudCluster waits until the cloud reports the cluster ready, copies its kubeconfig into Vault
+// and records what the cluster reports in model.
+func awaitCloudCluster(ctx context.Context, xp crossplaneAPI, store vaultAPI, model *clusterModel) diag.Diagnostics {
+	var diags diag.Diagnostics
+	cloud, name := model.Cloud.ValueString(), model.Name.ValueString()
 	status, err := xp.WaitReady(ctx, name, func(s crossplane.Status) {
 		tflog.Info(ctx, "waiting for the cluster", map[string]any{"cluster": name, "status": s.Message})
 	})
@@ -342,12 +361,6 @@ func (r *clusterResource) provisionCloudCluster(ctx context.Context, model *clus
 	if err := store.PutKubeconfig(ctx, name, vault.Kubeconfig{Kubeconfig: string(kubeconfig), Endpoint: summary.Endpoint, CA: summary.CACertificatePEM, Origin: cloud}); err != nil {
 		diags.AddError("Cannot store the kubeconfig in Vault", err.Error())
 		return diags
-	}
-	if mode == provisionCreate {
-		if err := xp.FinishCreate(ctx, name); err != nil {
-			diags.AddError("Cannot mark the cluster created", err.Error())
-			return diags
-		}
 	}
 	model.Endpoint = types.StringValue(summary.Endpoint)
 	model.CACertificate = types.StringValue(summary.CACertificatePEM)
