@@ -349,7 +349,7 @@ func (c *Client) WaitReady(ctx context.Context, name string, progress func(Statu
 		select {
 		case <-ctx.Done():
 			if lastErr != nil {
-				return status, fmt.Errorf("cluster %q is not ready (%s; last error: %v): %w", name, status.Message, lastErr, ctx.Err())
+				return status, fmt.Errorf("cluster %q is not ready (%s; last error: %w): %w", name, status.Message, lastErr, ctx.Err())
 			}
 			return status, fmt.Errorf("cluster %q is not ready (%s): %w", name, status.Message, ctx.Err())
 		case <-time.After(2 * time.Second):
@@ -408,7 +408,7 @@ func (c *Client) Delete(ctx context.Context, name string) error {
 		select {
 		case <-ctx.Done():
 			if lastErr != nil {
-				return fmt.Errorf("cluster %q is still being deleted (last error: %v): %w", name, lastErr, ctx.Err())
+				return fmt.Errorf("cluster %q is still being deleted (last error: %w): %w", name, lastErr, ctx.Err())
 			}
 			return fmt.Errorf("cluster %q is still being deleted: %w", name, ctx.Err())
 		case <-time.After(time.Second):
