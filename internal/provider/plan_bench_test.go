@@ -39,11 +39,13 @@ const (
 // then planned in turn in every iteration. It reports wall time per plan of each and their ratio (target
 // ≤ 2), the provider processes' CPU time and peak RSS per plan, and the API calls per plan counted by the
 // 4 workload apiservers' own apiserver_request_total, beside the bound clusters × namespaces × (1 + kinds
-// in the chart): one release list per namespace and one list per kind. A plan that shows changes fails
-// the benchmark: the configuration is what was applied, so any change is a defect. It never asserts a
-// time.
+// in the chart): one release list per namespace and one list per kind. The apiservers' background (their
+// controllers, kwok), counted while the floor is applied and planned, is reported beside it. One more plan, sampled as
+// it runs, reports how many clusters answer at once (busy-clusters: 4 side by side, 1 serialised). A
+// plan that shows changes fails the benchmark: the configuration is what was applied, so any change is
+// a defect. It never asserts a time.
 func BenchmarkPlan(b *testing.B) {
-	sandbox.ForBenchmark(b)
+	shared := sandbox.ForBenchmark(b)
 	clusters := benchWorkloadClusters(b)
 	metrics := make([]*apiserverMetrics, len(clusters))
 	for i, cluster := range clusters {
@@ -53,50 +55,67 @@ func BenchmarkPlan(b *testing.B) {
 	apps := newCLIWorkspace(b, b.TempDir())
 	apps.writeConfig(b, benchAppsConfig(clusters))
 	apps.run(b, "init", "-input=false")
+	if shared {
+		// A sandbox that outlives the benchmark keeps no registration of a cluster stopped here, so
+		// that the next run can register its clusters again. Cleanups run last first: this one before
+		// the clusters stop.
+		b.Cleanup(func() { apps.run(b, "destroy", "-auto-approve", "-input=false", benchParallelism) })
+	}
 	started := time.Now()
 	apps.run(b, "apply", "-auto-approve", "-input=false", benchParallelism)
 	b.Logf("applied %d releases over %d clusters in %s", benchClusters*benchNamespaces*benchPerNamespace, benchClusters, time.Since(started).Round(time.Second))
 	kinds := releasedKinds(b, apps)
 
+	// The floor's configuration names no provider but the CLI's own, so that its plan starts none.
 	floor := newCLIWorkspace(b, b.TempDir())
-	floor.writeConfig(b, fmt.Sprintf(`
-resource "terraform_data" "floor" {
-  count = %d
-  input = "item-${count.index}"
-}
-`, benchClusters*benchNamespaces*benchPerNamespace))
+	config := fmt.Sprintf("resource \"terraform_data\" \"floor\" {\n  count = %d\n  input = \"item-${count.index}\"\n}\n", benchClusters*benchNamespaces*benchPerNamespace)
+	if err := os.WriteFile(filepath.Join(floor.dir, "main.tf"), []byte(config), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	// Nothing but the clusters' own controllers and kwok call the apiservers while the floor is
+	// applied and planned: their calls are the background that the idp plan's count also holds.
+	before := readAll(b, metrics)
+	started = time.Now()
 	floor.run(b, "init", "-input=false")
 	floor.run(b, "apply", "-auto-approve", "-input=false", benchParallelism)
+	idleCalls, idleTime := sumDelta(before, readAll(b, metrics)), time.Since(started)
 
 	var (
 		appsWall, floorWall, providerCPU time.Duration
 		peakRSS                          int64
-		apiCalls, idleCalls              float64
+		apiCalls                         float64
+		processes                        int
 	)
 	for b.Loop() {
-		before := readAll(b, metrics)
+		before = readAll(b, metrics)
 		wall, usage := benchPlan(b, apps)
+		if usage.processes == 0 {
+			b.Fatal("no provider process of the plan recorded its rusage, so CPU and RSS would read 0")
+		}
 		apiCalls += sumDelta(before, readAll(b, metrics))
 		appsWall += wall
 		providerCPU += usage.cpu
 		peakRSS = max(peakRSS, usage.peakRSS)
+		processes += usage.processes
 
-		// Nothing but the clusters' own controllers and kwok call the apiservers during the floor's
-		// plan: what they call is the background that the figure above also holds.
 		before = readAll(b, metrics)
 		wall, _ = benchPlan(b, floor)
-		idleCalls += sumDelta(before, readAll(b, metrics)) / wall.Seconds()
+		idleCalls += sumDelta(before, readAll(b, metrics))
+		idleTime += wall
 		floorWall += wall
 	}
+	busy := busyClusters(b, apps, metrics)
 	plans := float64(b.N)
 	b.ReportMetric(appsWall.Seconds()/plans, "idp-plan-s")
 	b.ReportMetric(floorWall.Seconds()/plans, "floor-plan-s")
 	b.ReportMetric(appsWall.Seconds()/floorWall.Seconds(), "x-floor-wall")
 	b.ReportMetric(providerCPU.Seconds()/plans, "provider-cpu-s/plan")
+	b.ReportMetric(float64(processes)/plans, "provider-processes/plan")
 	b.ReportMetric(float64(peakRSS)/(1<<20), "provider-peak-rss-MiB")
 	b.ReportMetric(apiCalls/plans, "api-calls/plan")
-	b.ReportMetric(idleCalls/plans*appsWall.Seconds()/plans, "background-api-calls/plan")
+	b.ReportMetric(idleCalls/idleTime.Seconds()*appsWall.Seconds()/plans, "background-api-calls/plan")
 	b.ReportMetric(float64(benchClusters*benchNamespaces*(1+len(kinds))), "api-calls-bound")
+	b.ReportMetric(busy, "busy-clusters")
 }
 
 // benchCluster is a workload cluster BenchmarkPlan releases to.
@@ -136,9 +155,10 @@ func benchAppsConfig(clusters []benchCluster) string {
 		fmt.Fprintf(&config, "    %q = %q\n", cluster.name, cluster.kubeconfig)
 	}
 	fmt.Fprintf(&config, `  }
+  # Keyed with the cluster last, so that instances in key order take turns among the clusters.
   apps = {
-    for triple in setproduct(keys(local.kubeconfigs), range(%d), range(%d)) :
-    "${triple[0]}/ns-${triple[1]}/app-${triple[2]}" => { cluster = triple[0], namespace = "ns-${triple[1]}", name = "app-${triple[2]}" }
+    for triple in setproduct(range(%d), range(%d), keys(local.kubeconfigs)) :
+    "ns-${triple[0]}/app-${triple[1]}/${triple[2]}" => { namespace = "ns-${triple[0]}", name = "app-${triple[1]}", cluster = triple[2] }
   }
 }
 
@@ -197,8 +217,9 @@ func releasedKinds(b *testing.B, w *cliWorkspace) map[string]bool {
 
 // planUsage is what the provider processes of one plan cost.
 type planUsage struct {
-	cpu     time.Duration
-	peakRSS int64
+	cpu       time.Duration
+	peakRSS   int64
+	processes int
 }
 
 // benchPlan runs a no-op plan in w and returns its wall time and what the provider processes it started
@@ -238,6 +259,7 @@ func benchPlan(b *testing.B, w *cliWorkspace) (time.Duration, planUsage) {
 		}
 		usage.cpu += time.Duration(process.CPUSeconds * float64(time.Second))
 		usage.peakRSS = max(usage.peakRSS, process.MaxRSSBytes)
+		usage.processes++
 	}
 	return wall, usage
 }
@@ -293,6 +315,14 @@ func readAll(b *testing.B, metrics []*apiserverMetrics) []float64 {
 	b.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
+	totals, err := readTotals(ctx, metrics)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return totals
+}
+
+func readTotals(ctx context.Context, metrics []*apiserverMetrics) ([]float64, error) {
 	totals := make([]float64, len(metrics))
 	errs := make([]error, len(metrics))
 	var wg sync.WaitGroup
@@ -300,18 +330,63 @@ func readAll(b *testing.B, metrics []*apiserverMetrics) []float64 {
 		wg.Go(func() { totals[i], errs[i] = m.requests(ctx) })
 	}
 	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		b.Fatal(err)
-	}
-	return totals
+	return totals, errors.Join(errs...)
 }
 
-// sumDelta is the requests counted between two reads over every cluster, less the read itself, which
-// the later read counts once per cluster.
+// busyClusters runs one more plan, untimed as sampling costs CPU, while it samples every cluster's
+// request counter, and returns how many clusters were answering requests on average in the intervals
+// where any was: about the number of clusters when a refresh works on them side by side, about 1 when
+// something serialises it across clusters.
+func busyClusters(b *testing.B, w *cliWorkspace, metrics []*apiserverMetrics) float64 {
+	b.Helper()
+	// More requests in one interval than the clusters' own controllers make (a few in ten seconds).
+	const interval, busy = 200 * time.Millisecond, 2
+	ctx, cancel := context.WithCancel(context.Background())
+	samples := make(chan [][]float64, 1)
+	go func() {
+		var taken [][]float64
+		defer func() { samples <- taken }()
+		ticker := time.NewTicker(interval)
+		defer ticker.Stop()
+		for {
+			if totals, err := readTotals(ctx, metrics); err == nil {
+				taken = append(taken, totals)
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-ticker.C:
+			}
+		}
+	}()
+	benchPlan(b, w)
+	cancel()
+	taken := <-samples
+	intervals, busySum := 0, 0
+	for i := 1; i < len(taken); i++ {
+		n := 0
+		for cluster := range taken[i] {
+			if taken[i][cluster]-taken[i-1][cluster] >= busy {
+				n++
+			}
+		}
+		if n > 0 {
+			intervals++
+			busySum += n
+		}
+	}
+	if intervals == 0 {
+		return 0
+	}
+	return float64(busySum) / float64(intervals)
+}
+
+// sumDelta is the requests counted between two reads over every cluster (reading /metrics is not
+// counted).
 func sumDelta(before, after []float64) float64 {
 	var calls float64
 	for i := range before {
-		calls += after[i] - before[i] - 1
+		calls += after[i] - before[i]
 	}
 	return calls
 }

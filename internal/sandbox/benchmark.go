@@ -54,11 +54,13 @@ func StartWorkloadClusters(ctx context.Context, opts Options, names ...string) (
 
 // ForBenchmark points a benchmark at a whole sandbox: the one TestMain started (TF_ACC) or
 // IDP_SANDBOX_ENV_FILE names, else one it starts now and stops when the benchmark ends. `make bench`
-// runs without TF_ACC, so that only the benchmarks that need the platform pay for starting it.
-func ForBenchmark(b *testing.B) {
+// runs without TF_ACC, so that only the benchmarks that need the platform pay for starting it. It
+// reports whether the sandbox outlives the benchmark, which must then clean up what it made.
+func ForBenchmark(b *testing.B) (shared bool) {
 	b.Helper()
+	shared = os.Getenv(EnvReuse) != ""
 	if os.Getenv(EnvTofu) != "" {
-		return
+		return shared
 	}
 	env, stop, err := sandboxForTests()
 	if err != nil {
@@ -68,4 +70,5 @@ func ForBenchmark(b *testing.B) {
 	for key, value := range env {
 		b.Setenv(key, value)
 	}
+	return shared
 }
