@@ -341,8 +341,10 @@ func busyClusters(b *testing.B, w *cliWorkspace, metrics []*apiserverMetrics) fl
 	b.Helper()
 	// More requests in one interval than the clusters' own controllers make (a few in ten seconds).
 	const interval, busy = 200 * time.Millisecond, 2
-	ctx, cancel := context.WithCancel(context.Background())
-	samples := make(chan [][]float64, 1)
+	// Stopped by a channel rather than by cancelling the reads, which would log the read it cuts short.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	stop, samples := make(chan struct{}), make(chan [][]float64, 1)
 	go func() {
 		var taken [][]float64
 		defer func() { samples <- taken }()
@@ -353,14 +355,18 @@ func busyClusters(b *testing.B, w *cliWorkspace, metrics []*apiserverMetrics) fl
 				taken = append(taken, totals)
 			}
 			select {
-			case <-ctx.Done():
+			case <-stop:
 				return
 			case <-ticker.C:
 			}
 		}
 	}()
+	// A failed plan ends the benchmark here (Goexit); the sampler stops with it.
+	var once sync.Once
+	halt := func() { once.Do(func() { close(stop) }) }
+	defer halt()
 	benchPlan(b, w)
-	cancel()
+	halt()
 	taken := <-samples
 	intervals, busySum := 0, 0
 	for i := 1; i < len(taken); i++ {
