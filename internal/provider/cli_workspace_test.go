@@ -25,7 +25,7 @@ type cliWorkspace struct {
 // mirroredProviderVersion is the version the mirror offers, which module version constraints accept.
 const mirroredProviderVersion = "0.1.0"
 
-func newCLIWorkspace(t *testing.T, dir string) *cliWorkspace {
+func newCLIWorkspace(t testing.TB, dir string) *cliWorkspace {
 	t.Helper()
 	self, err := os.Executable()
 	if err != nil {
@@ -47,7 +47,7 @@ func newCLIWorkspace(t *testing.T, dir string) *cliWorkspace {
 	return &cliWorkspace{dir: dir, env: append(os.Environ(), "TF_CLI_CONFIG_FILE="+cliConfig, envServeProvider+"=1", "TF_IN_AUTOMATION=1")}
 }
 
-func (w *cliWorkspace) writeConfig(t *testing.T, config string) {
+func (w *cliWorkspace) writeConfig(t testing.TB, config string) {
 	t.Helper()
 	config = "terraform {\n  required_providers {\n    idp = { source = \"idp-platform/idp\" }\n  }\n}\n" + config
 	if err := os.WriteFile(filepath.Join(w.dir, "main.tf"), []byte(config), 0o644); err != nil {
@@ -64,7 +64,7 @@ func (w *cliWorkspace) command(args ...string) *exec.Cmd {
 	return cmd
 }
 
-func (w *cliWorkspace) run(t *testing.T, args ...string) string {
+func (w *cliWorkspace) run(t testing.TB, args ...string) string {
 	t.Helper()
 	out, err := w.command(args...).CombinedOutput()
 	if err != nil {

@@ -5,8 +5,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
@@ -19,9 +23,18 @@ import (
 // that must kill the provider mid-apply run the CLI on its own, with this binary as the provider.
 const envServeProvider = "IDP_TEST_SERVE_PROVIDER"
 
+// envProviderRusageDir names a directory where a served provider leaves its own CPU time and peak RSS
+// when the CLI stops it, for benchmarks of what a plan costs the provider.
+const envProviderRusageDir = "IDP_TEST_PROVIDER_RUSAGE_DIR"
+
 func TestMain(m *testing.M) {
 	if os.Getenv(envServeProvider) != "" {
 		err := providerserver.Serve(context.Background(), New("test"), providerserver.ServeOpts{Address: "registry.opentofu.org/idp-platform/idp"})
+		if dir := os.Getenv(envProviderRusageDir); dir != "" {
+			if err := writeRusage(dir); err != nil {
+				fmt.Fprintln(os.Stderr, err)
+			}
+		}
 		if err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(1)
@@ -93,4 +106,31 @@ func (s stateLacks) CheckState(_ context.Context, req statecheck.CheckStateReque
 			return
 		}
 	}
+}
+
+// providerRusage is what one provider process cost, as getrusage(RUSAGE_SELF) reports it.
+type providerRusage struct {
+	CPUSeconds  float64 `json:"cpu_seconds"`
+	MaxRSSBytes int64   `json:"max_rss_bytes"`
+}
+
+// writeRusage records this process's rusage in dir, in a file named by its pid.
+func writeRusage(dir string) error {
+	var usage syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &usage); err != nil {
+		return fmt.Errorf("cannot read the provider's rusage: %w", err)
+	}
+	raw, err := json.Marshal(providerRusage{
+		CPUSeconds: time.Duration(usage.Utime.Nano() + usage.Stime.Nano()).Seconds(),
+		// Linux reports ru_maxrss in KiB.
+		MaxRSSBytes: usage.Maxrss * 1024,
+	})
+	if err != nil {
+		return err
+	}
+	path := filepath.Join(dir, strconv.Itoa(os.Getpid())+".json")
+	if err := os.WriteFile(path, raw, 0o644); err != nil {
+		return fmt.Errorf("cannot record the provider's rusage: %w", err)
+	}
+	return nil
 }
