@@ -199,16 +199,23 @@ func (r *appResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp
 				MarkdownDescription: "Any number; changing it upgrades the release with the current `sensitive_values_wo`.",
 			},
 			"wait": schema.BoolAttribute{
-				Optional:            true,
-				Computed:            true,
-				Default:             booldefault.StaticBool(true),
-				MarkdownDescription: "Wait until every object of the release is ready (kstatus). Default `true`.",
+				Optional: true,
+				Computed: true,
+				Default:  booldefault.StaticBool(true),
+				MarkdownDescription: "Wait, on install and upgrade, until every object of the release is ready (kstatus), up to the " +
+					"`create` or `update` timeout; an install or upgrade whose objects are not ready by then fails. With `false`, " +
+					"install and upgrade return as soon as the objects are applied (hooks still run to completion), and a failed " +
+					"install is still uninstalled. Default `true`.",
 			},
 			"atomic": schema.BoolAttribute{
-				Optional:            true,
-				Computed:            true,
-				Default:             booldefault.StaticBool(false),
-				MarkdownDescription: "Roll a failed upgrade back to the last good revision. Default `false`.",
+				Optional: true,
+				Computed: true,
+				Default:  booldefault.StaticBool(false),
+				MarkdownDescription: "Roll a failed upgrade back to the latest successful revision, deleting the objects it " +
+					"created. With `wait = true` an upgrade also fails when its objects are not ready within the `update` " +
+					"timeout, and the rollback waits for the old objects to be ready; with `wait = false` only an upgrade that " +
+					"cannot be applied fails, and the rollback does not wait either (unlike `helm upgrade --atomic`, `atomic` " +
+					"does not turn waiting on). A failed install is always uninstalled, whatever `atomic` says. Default `false`.",
 			},
 			"max_history": schema.Int64Attribute{
 				Optional:            true,
@@ -498,12 +505,23 @@ func (r *appResource) Create(ctx context.Context, req resource.CreateRequest, re
 	tflog.Info(ctx, "installing release", map[string]any{"release": namespace + "/" + name, "chart": ch.Metadata.Name, "version": ch.Metadata.Version, "wait": plan.Wait.ValueBool()})
 	rel, err := engine.Install(ctx, r.spec(plan, ch, values, timeout))
 	if err != nil {
-		resp.Diagnostics.AddError("Cannot install the release", err.Error()+"\n\nThe failed release was removed; the next apply installs it again.")
+		resp.Diagnostics.AddError("Cannot install the release", installFailure(err, plan.Wait.ValueBool(), timeout))
 		return
 	}
 	plan.ID = types.StringValue(appID(plan))
 	resp.Diagnostics.Append(setReleaseAttributes(&plan, engine, rel)...)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+}
+
+// installFailure explains a failed install and what to do about it.
+func installFailure(err error, wait bool, timeout time.Duration) string {
+	if wait && errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Sprintf("The release's objects were not ready within the create timeout (%s): %s\n\n"+
+			"The failed release was removed. Find out why the objects above are not ready (for Pods, their events: "+
+			"kubectl describe), then apply again; raise timeouts.create if they need longer, or set wait = false "+
+			"to return once the objects are applied.", timeout, err)
+	}
+	return err.Error() + "\n\nThe failed release was removed; the next apply installs it again."
 }
 
 func appID(m appModel) string {
