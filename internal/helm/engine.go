@@ -20,6 +20,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/discovery/cached/memory"
+	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/restmapper"
 	"k8s.io/client-go/tools/clientcmd"
@@ -38,6 +39,8 @@ type Engine struct {
 	discovery discovery.CachedDiscoveryInterface
 	mapper    meta.RESTMapper
 	releases  releaseLists
+	// objects are the live objects drift compares releases with, listed once per namespace and kind.
+	objects objectLists
 }
 
 // EngineOption adjusts how an engine reaches its cluster.
@@ -66,11 +69,16 @@ func NewEngine(kubeconfig []byte, opts ...EngineOption) (*Engine, error) {
 		return nil, fmt.Errorf("cannot build a discovery client: %w", err)
 	}
 	cached := memory.NewMemCacheClient(discoveryClient)
+	dynamicClient, err := dynamic.NewForConfig(restConfig)
+	if err != nil {
+		return nil, fmt.Errorf("cannot build a client for the cluster: %w", err)
+	}
 	return &Engine{
 		kubeconfig: config,
 		restConfig: restConfig,
 		discovery:  cached,
 		mapper:     restmapper.NewDeferredDiscoveryRESTMapper(cached),
+		objects:    objectLists{client: dynamicClient},
 	}, nil
 }
 
@@ -132,6 +140,7 @@ func (e *Engine) Install(ctx context.Context, spec Spec) (Release, error) {
 		return Release{}, err
 	}
 	defer e.releases.forget(spec.Namespace)
+	defer e.objects.forget(spec.Namespace)
 	install := action.NewInstall(cfg)
 	install.Namespace = spec.Namespace
 	install.ReleaseName = spec.Name
@@ -172,6 +181,7 @@ func (e *Engine) Upgrade(ctx context.Context, spec Spec) (Release, error) {
 		return Release{}, err
 	}
 	defer e.releases.forget(spec.Namespace)
+	defer e.objects.forget(spec.Namespace)
 	upgrade := action.NewUpgrade(cfg)
 	upgrade.Namespace = spec.Namespace
 	upgrade.WaitStrategy = waitStrategy(spec.Wait)
@@ -230,6 +240,7 @@ func (e *Engine) Rollback(ctx context.Context, namespace, name string, revision 
 		return Release{}, err
 	}
 	defer e.releases.forget(namespace)
+	defer e.objects.forget(namespace)
 	rollback := action.NewRollback(cfg)
 	rollback.Version = revision
 	rollback.WaitStrategy = waitStrategy(wait)
@@ -265,6 +276,7 @@ func (e *Engine) Uninstall(ctx context.Context, namespace, name string, timeout 
 		return err
 	}
 	defer e.releases.forget(namespace)
+	defer e.objects.forget(namespace)
 	uninstall := action.NewUninstall(cfg)
 	uninstall.IgnoreNotFound = true
 	uninstall.WaitStrategy = kube.StatusWatcherStrategy
