@@ -192,7 +192,8 @@ func (r *appResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp
 				WriteOnly: true,
 				Sensitive: true,
 				MarkdownDescription: "Secret values as YAML, merged over `values`. Write-only: never in plan or state (Helm keeps " +
-					"them in its release secret in the cluster). Change `sensitive_values_wo_version` to apply new ones.",
+					"them in its release secret in the cluster). Needs `sensitive_values_wo_version`; change it to apply new ones.",
+				Validators: []validator.String{stringvalidator.AlsoRequires(path.MatchRoot("sensitive_values_wo_version"))},
 			},
 			"sensitive_values_wo_version": schema.Int64Attribute{
 				Optional:            true,
@@ -320,8 +321,10 @@ func (ociReference) ValidateString(_ context.Context, req validator.StringReques
 	}
 }
 
-// ModifyPlan loads the chart and checks the values against its schema, so that bad values fail the plan
-// on the values attribute instead of the apply.
+// ModifyPlan loads the chart and checks the values against its schema and against the size Kubernetes
+// stores, so that bad values fail the plan on the values attribute instead of the apply. A release whose
+// chart and values are those it was applied with was checked then: it is not checked again, so that the
+// plan of many unchanged releases loads no chart.
 func (r *appResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
 	if req.Plan.Raw.IsNull() {
 		return
@@ -330,6 +333,13 @@ func (r *appResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanReq
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
 	if resp.Diagnostics.HasError() || plan.Chart == nil || plan.Values.IsUnknown() || plan.Chart.anyUnknown() || r.backends == nil {
 		return
+	}
+	if !req.State.Raw.IsNull() {
+		var state appModel
+		resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+		if resp.Diagnostics.HasError() || releaseInputsUnchanged(plan, state) {
+			return
+		}
 	}
 	var config appModel
 	resp.Diagnostics.Append(req.Config.Get(ctx, &config)...)
@@ -342,7 +352,31 @@ func (r *appResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanReq
 	}
 	if err := helm.ValidateValues(ch, values); err != nil {
 		resp.Diagnostics.AddAttributeError(path.Root("values"), "Values do not match the chart's schema", err.Error())
+		return
 	}
+	size, err := helm.StoredSize(ch, values)
+	if err != nil {
+		resp.Diagnostics.AddAttributeError(path.Root("values"), "Cannot encode the release", err.Error())
+		return
+	}
+	if size > helm.MaxStoredReleaseBytes {
+		resp.Diagnostics.AddAttributeError(path.Root("values"), "Values too large",
+			fmt.Sprintf("Helm stores a release, with its chart and values (sensitive_values_wo included), gzip-compressed and base64-encoded "+
+				"in a Secret, and Kubernetes refuses a Secret over %d bytes; this release's would be at least %d bytes. Move the large "+
+				"content out of the values (for example into a ConfigMap managed apart, or files the image holds), or shrink it.",
+				helm.MaxStoredReleaseBytes, size))
+	}
+}
+
+// releaseInputsUnchanged reports whether plan asks for the chart and values state was applied with,
+// sensitive values included (their version says whether they changed).
+func releaseInputsUnchanged(plan, state appModel) bool {
+	if state.Chart == nil || !plan.Values.Equal(state.Values) || !plan.SensitiveWOVer.Equal(state.SensitiveWOVer) {
+		return false
+	}
+	p, s := plan.Chart, state.Chart
+	return p.Catalog.Equal(s.Catalog) && p.Repository.Equal(s.Repository) && p.Name.Equal(s.Name) && p.OCI.Equal(s.OCI) &&
+		p.Path.Equal(s.Path) && p.Version.Equal(s.Version) && p.Digest.Equal(s.Digest)
 }
 
 // loadChartAndValues resolves the chart of model and parses its values, with the write-only sensitive
