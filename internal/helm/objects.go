@@ -15,6 +15,12 @@ import (
 // listPageSize bounds one list response; a namespace with more objects of a kind costs more calls.
 const listPageSize = 500
 
+var secrets = schema.GroupVersionResource{Version: "v1", Resource: "secrets"}
+
+// notHelmStorage selects the Secrets that are not Helm's release records: those hold every revision of every
+// release of the namespace, up to 1 MiB each, and are never part of a release.
+const notHelmStorage = "owner!=helm"
+
 // objectLists holds the live objects drift compares releases with: per namespace and kind, every object,
 // read with one list call. A refresh of many releases in one cluster then costs one call per namespace
 // and kind instead of one per object. Cluster-scoped kinds are listed once (namespace ""). As for
@@ -79,7 +85,11 @@ func (l *objectLists) get(ctx context.Context, resource schema.GroupVersionResou
 		entry.byName, entry.loaded = byName, true
 	}
 	if entry.byName != nil {
-		return entry.byName[name], nil
+		// The list of Secrets leaves out those labelled as Helm's; a release's own Secret may carry that
+		// label too, so one the list lacks is looked for by name before it is called missing.
+		if live, ok := entry.byName[name]; ok || resource != secrets {
+			return live, nil
+		}
 	}
 	live, err := l.client.Resource(resource).Namespace(namespace).Get(ctx, name, metav1.GetOptions{})
 	if apierrors.IsNotFound(err) {
@@ -94,6 +104,9 @@ func (l *objectLists) get(ctx context.Context, resource schema.GroupVersionResou
 func (l *objectLists) list(ctx context.Context, resource schema.GroupVersionResource, namespace string) (map[string]*unstructured.Unstructured, error) {
 	byName := map[string]*unstructured.Unstructured{}
 	options := metav1.ListOptions{Limit: listPageSize}
+	if resource == secrets {
+		options.LabelSelector = notHelmStorage
+	}
 	for {
 		page, err := l.client.Resource(resource).Namespace(namespace).List(ctx, options)
 		if apierrors.IsMethodNotSupported(err) || apierrors.IsForbidden(err) {
