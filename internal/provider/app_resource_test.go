@@ -313,7 +313,7 @@ resource "idp_app" "api" {
 		"ValuesTooLarge": {
 			reason: "A release Kubernetes cannot store is refused at plan, on values, with its size.",
 			body: "chart = { catalog = \"web-service\" }\n  values = yamlencode({ image = { repository = \"ghcr.io/acme/api\", tag = \"1\" }, " +
-				"env = { for i in range(40000) : \"K${i}\" => sha256(\"${i}\") } })",
+				"env = { for i in range(1000) : \"K${i}\" => join(\"\", [for j in range(40) : sha256(\"${i}-${j}\")]) } })",
 			want: regexp.MustCompile(`(?s)Values\s+too\s+large.*at\s+least\s+\d+\s+bytes`),
 		},
 		"BadReleaseName": {
