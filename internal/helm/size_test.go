@@ -78,6 +78,16 @@ func TestStoredSize(t *testing.T) {
 			if diff := cmp.Diff(tc.wantOver, size > MaxStoredReleaseBytes); diff != "" {
 				t.Errorf("%s\nStoredSize = %d bytes; over %d: -want, +got:\n%s", tc.reason, size, MaxStoredReleaseBytes, diff)
 			}
+			reported, tooLarge, err := TooLargeToStore(tc.chart, tc.values)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tc.wantOver, tooLarge); diff != "" {
+				t.Errorf("%s\nTooLargeToStore: -want, +got:\n%s", tc.reason, diff)
+			}
+			if tooLarge && reported != size {
+				t.Errorf("TooLargeToStore reported %d bytes, StoredSize says %d", reported, size)
+			}
 		})
 	}
 }

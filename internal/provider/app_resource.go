@@ -354,12 +354,12 @@ func (r *appResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanReq
 		resp.Diagnostics.AddAttributeError(path.Root("values"), "Values do not match the chart's schema", err.Error())
 		return
 	}
-	size, err := helm.StoredSize(ch, values)
+	size, tooLarge, err := helm.TooLargeToStore(ch, values)
 	if err != nil {
 		resp.Diagnostics.AddAttributeError(path.Root("values"), "Cannot encode the release", err.Error())
 		return
 	}
-	if size > helm.MaxStoredReleaseBytes {
+	if tooLarge {
 		resp.Diagnostics.AddAttributeError(path.Root("values"), "Values too large",
 			fmt.Sprintf("Helm stores a release, with its chart and values (sensitive_values_wo included), gzip-compressed and base64-encoded "+
 				"in a Secret, and Kubernetes refuses a Secret over %d bytes; this release's would be at least %d bytes. Move the large "+
