@@ -24,8 +24,9 @@ const notHelmStorage = "owner!=helm"
 // objectLists holds the live objects drift compares releases with: per namespace and kind, every object,
 // read with one list call. A refresh of many releases in one cluster then costs one call per namespace
 // and kind instead of one per object. Cluster-scoped kinds are listed once (namespace ""). As for
-// releaseLists, the engine's own writes drop what they may have changed; others' changes are seen by the
-// next provider process.
+// releaseLists, the engine's own writes drop the lists of the release's namespace and the cluster-scoped
+// ones; others' changes, and objects a chart places in another namespace, are seen by the next provider
+// process (Terraform starts one per plan and per apply).
 type objectLists struct {
 	client dynamic.Interface
 
