@@ -21,6 +21,7 @@ import (
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/discovery/cached/memory"
 	"k8s.io/client-go/dynamic"
+	corev1 "k8s.io/client-go/kubernetes/typed/core/v1"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/restmapper"
 	"k8s.io/client-go/tools/clientcmd"
@@ -39,6 +40,8 @@ type Engine struct {
 	discovery discovery.CachedDiscoveryInterface
 	mapper    meta.RESTMapper
 	releases  releaseLists
+	// core reads Helm's release records for the per-namespace release lists.
+	core corev1.CoreV1Interface
 	// objects are the live objects drift compares releases with, listed once per namespace and kind.
 	objects objectLists
 }
@@ -73,11 +76,16 @@ func NewEngine(kubeconfig []byte, opts ...EngineOption) (*Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cannot build a client for the cluster: %w", err)
 	}
+	core, err := corev1.NewForConfig(restConfig)
+	if err != nil {
+		return nil, fmt.Errorf("cannot build a client for the cluster: %w", err)
+	}
 	return &Engine{
 		kubeconfig: config,
 		restConfig: restConfig,
 		discovery:  cached,
 		mapper:     restmapper.NewDeferredDiscoveryRESTMapper(cached),
+		core:       core,
 		objects:    objectLists{client: dynamicClient},
 	}, nil
 }
