@@ -70,11 +70,16 @@ func configMapChart() *chart.Chart {
 	}
 }
 
-// apiCalls counts the requests an engine sends, and the release-secret reads among them.
+// apiCalls counts the requests an engine sends, the release-secret reads among them, and the reads of
+// other objects by resource ("configmaps", or "namespace/configmaps" when namespaced).
 type apiCalls struct {
 	total       atomic.Int64
 	secretLists atomic.Int64
 	secretGets  atomic.Int64
+
+	mu          sync.Mutex
+	objectLists map[string]int
+	objectGets  map[string]int
 }
 
 func (c *apiCalls) wrap(next http.RoundTripper) http.RoundTripper {
@@ -86,10 +91,64 @@ func (c *apiCalls) wrap(next http.RoundTripper) http.RoundTripper {
 				c.secretLists.Add(1)
 			case strings.Contains(path, "/secrets/"):
 				c.secretGets.Add(1)
+			default:
+				c.countObjectRead(path)
 			}
 		}
 		return next.RoundTrip(req)
 	})
+}
+
+// countObjectRead classifies a GET of /api/v1/... or /apis/group/version/... as a list or a get of a
+// resource; discovery requests (no resource in the path) are not counted.
+func (c *apiCalls) countObjectRead(path string) {
+	var rest string
+	if after, ok := strings.CutPrefix(path, "/api/v1/"); ok {
+		rest = after
+	} else if after, ok := strings.CutPrefix(path, "/apis/"); ok {
+		parts := strings.SplitN(after, "/", 3)
+		if len(parts) < 3 {
+			return
+		}
+		rest = parts[2]
+	} else {
+		return
+	}
+	segments := strings.Split(strings.Trim(rest, "/"), "/")
+	var resource string
+	var get bool
+	switch {
+	case len(segments) >= 3 && segments[0] == "namespaces":
+		resource, get = segments[1]+"/"+segments[2], len(segments) > 3
+	case len(segments) >= 1 && segments[0] != "":
+		resource, get = segments[0], len(segments) > 1
+	default:
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	counts := &c.objectLists
+	if get {
+		counts = &c.objectGets
+	}
+	if *counts == nil {
+		*counts = map[string]int{}
+	}
+	(*counts)[resource]++
+}
+
+// objectReads returns the lists and gets of objects counted so far.
+func (c *apiCalls) objectReads() (lists, gets map[string]int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	lists, gets = map[string]int{}, map[string]int{}
+	for k, v := range c.objectLists {
+		lists[k] = v
+	}
+	for k, v := range c.objectGets {
+		gets[k] = v
+	}
+	return lists, gets
 }
 
 type roundTripperFunc func(*http.Request) (*http.Response, error)

@@ -11,38 +11,32 @@ import (
 	"sort"
 	"strings"
 
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
-	"k8s.io/client-go/dynamic"
 )
 
 // Drift compares the live objects of a release with its manifest and describes each difference: an
 // object that is gone, or a field the manifest sets that now has another value. Fields the manifest
-// does not set (defaults, status, other controllers' fields) are not drift.
+// does not set (defaults, status, other controllers' fields) are not drift. Live objects are read
+// through the engine's lists, one per namespace and kind, shared by every release the engine refreshes.
 func (e *Engine) Drift(ctx context.Context, rel Release) ([]string, error) {
 	objects, err := e.releaseObjects(rel)
 	if err != nil {
 		return nil, err
 	}
-	client, err := dynamic.NewForConfig(e.restConfig)
-	if err != nil {
-		return nil, fmt.Errorf("cannot build a client for the cluster: %w", err)
-	}
 	var drift []string
 	for _, object := range objects {
 		desired := object.desired
 		id := objectID(object.kind, object.namespace, desired.GetName())
-		live, err := client.Resource(object.resource).Namespace(object.namespace).Get(ctx, desired.GetName(), metav1.GetOptions{})
-		if apierrors.IsNotFound(err) {
-			drift = append(drift, id+" is missing")
-			continue
-		}
+		live, err := e.objects.get(ctx, object.resource, object.namespace, desired.GetName())
 		if err != nil {
 			return nil, fmt.Errorf("cannot read %s: %w", id, err)
+		}
+		if live == nil {
+			drift = append(drift, id+" is missing")
+			continue
 		}
 		// A Secret's values never appear in a drift report, which ends up in plan and state.
 		redact := object.group == "" && object.kind == "Secret"

@@ -20,6 +20,8 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/discovery/cached/memory"
+	"k8s.io/client-go/dynamic"
+	corev1 "k8s.io/client-go/kubernetes/typed/core/v1"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/restmapper"
 	"k8s.io/client-go/tools/clientcmd"
@@ -38,6 +40,10 @@ type Engine struct {
 	discovery discovery.CachedDiscoveryInterface
 	mapper    meta.RESTMapper
 	releases  releaseLists
+	// core reads Helm's release records for the per-namespace release lists.
+	core corev1.CoreV1Interface
+	// objects are the live objects drift compares releases with, listed once per namespace and kind.
+	objects objectLists
 }
 
 // EngineOption adjusts how an engine reaches its cluster.
@@ -66,11 +72,21 @@ func NewEngine(kubeconfig []byte, opts ...EngineOption) (*Engine, error) {
 		return nil, fmt.Errorf("cannot build a discovery client: %w", err)
 	}
 	cached := memory.NewMemCacheClient(discoveryClient)
+	dynamicClient, err := dynamic.NewForConfig(restConfig)
+	if err != nil {
+		return nil, fmt.Errorf("cannot build a client for the cluster: %w", err)
+	}
+	core, err := corev1.NewForConfig(restConfig)
+	if err != nil {
+		return nil, fmt.Errorf("cannot build a client for the cluster: %w", err)
+	}
 	return &Engine{
 		kubeconfig: config,
 		restConfig: restConfig,
 		discovery:  cached,
 		mapper:     restmapper.NewDeferredDiscoveryRESTMapper(cached),
+		core:       core,
+		objects:    objectLists{client: dynamicClient},
 	}, nil
 }
 
@@ -123,49 +139,105 @@ func waitStrategy(wait bool) kube.WaitStrategy {
 }
 
 // Install installs a new release. A failed install is uninstalled again, so that the name is free for
-// the next attempt.
+// the next attempt. Without spec.Wait the install returns once the objects are applied: Helm's own
+// clean-up (RollbackOnFailure) would turn waiting back on, so it is used only when waiting anyway and
+// the engine removes a failed release itself otherwise.
 func (e *Engine) Install(ctx context.Context, spec Spec) (Release, error) {
 	cfg, err := e.configuration(spec.Namespace)
 	if err != nil {
 		return Release{}, err
 	}
 	defer e.releases.forget(spec.Namespace)
+	defer e.objects.forget(spec.Namespace)
 	install := action.NewInstall(cfg)
 	install.Namespace = spec.Namespace
 	install.ReleaseName = spec.Name
 	install.CreateNamespace = true
 	install.WaitStrategy = waitStrategy(spec.Wait)
 	install.Timeout = spec.Timeout
-	install.RollbackOnFailure = true
+	install.RollbackOnFailure = spec.Wait
 	install.ServerSideApply = true
 	rel, err := install.RunWithContext(ctx, spec.Chart, spec.Values)
 	if err != nil {
+		if !spec.Wait {
+			err = e.removeFailedInstall(cfg, spec, err)
+		}
 		return Release{}, fmt.Errorf("cannot install release %s/%s: %w", spec.Namespace, spec.Name, err)
 	}
 	return fromHelm(rel)
 }
 
+// removeFailedInstall uninstalls what a failed install without waiting left: the release record, marked
+// failed, and the objects applied before the failure. It does not wait for the objects to go either.
+func (e *Engine) removeFailedInstall(cfg *action.Configuration, spec Spec, installErr error) error {
+	uninstall := action.NewUninstall(cfg)
+	uninstall.IgnoreNotFound = true
+	uninstall.WaitStrategy = kube.HookOnlyStrategy
+	uninstall.Timeout = spec.Timeout
+	if _, err := uninstall.Run(spec.Name); err != nil {
+		return fmt.Errorf("%w; removing the failed release also failed: %w", installErr, err)
+	}
+	return fmt.Errorf("the failed release was uninstalled: %w", installErr)
+}
+
 // Upgrade upgrades an existing release to spec, rolling back on failure when spec.Atomic is set.
+// Without spec.Wait it does not wait, even with spec.Atomic (which makes Helm wait): a failed upgrade is
+// then rolled back by the engine, also without waiting.
 func (e *Engine) Upgrade(ctx context.Context, spec Spec) (Release, error) {
 	cfg, err := e.configuration(spec.Namespace)
 	if err != nil {
 		return Release{}, err
 	}
 	defer e.releases.forget(spec.Namespace)
+	defer e.objects.forget(spec.Namespace)
 	upgrade := action.NewUpgrade(cfg)
 	upgrade.Namespace = spec.Namespace
 	upgrade.WaitStrategy = waitStrategy(spec.Wait)
 	upgrade.Timeout = spec.Timeout
-	upgrade.RollbackOnFailure = spec.Atomic
+	upgrade.RollbackOnFailure = spec.Atomic && spec.Wait
 	upgrade.CleanupOnFail = spec.Atomic
 	upgrade.MaxHistory = spec.MaxHistory
 	upgrade.ResetValues = true    // the configuration states all values; nothing is inherited
 	upgrade.ForceConflicts = true // the release owns its fields: an out-of-band edit (kubectl scale) is drift to undo
 	rel, err := upgrade.RunWithContext(ctx, spec.Name, spec.Chart, spec.Values)
 	if err != nil {
+		if spec.Atomic && !spec.Wait {
+			err = e.rollBackFailedUpgrade(cfg, spec, err)
+		}
 		return Release{}, fmt.Errorf("cannot upgrade release %s/%s: %w", spec.Namespace, spec.Name, err)
 	}
 	return fromHelm(rel)
+}
+
+// rollBackFailedUpgrade rolls a release whose upgrade failed back to its latest successful revision,
+// without waiting, as Helm's RollbackOnFailure would with waiting.
+func (e *Engine) rollBackFailedUpgrade(cfg *action.Configuration, spec Spec, upgradeErr error) error {
+	history, err := action.NewHistory(cfg).Run(spec.Name)
+	if err != nil {
+		return fmt.Errorf("%w; cannot read the release's history to roll it back: %w", upgradeErr, err)
+	}
+	good := 0
+	for _, releaser := range history {
+		rel, err := fromHelm(releaser)
+		if err != nil {
+			return fmt.Errorf("%w; cannot read the release's history to roll it back: %w", upgradeErr, err)
+		}
+		if status := releasecommon.Status(rel.Status); (status == releasecommon.StatusDeployed || status == releasecommon.StatusSuperseded) && rel.Revision > good {
+			good = rel.Revision
+		}
+	}
+	if good == 0 {
+		return fmt.Errorf("%w; no earlier revision succeeded, so the release was not rolled back", upgradeErr)
+	}
+	rollback := action.NewRollback(cfg)
+	rollback.Version = good
+	rollback.WaitStrategy = kube.HookOnlyStrategy
+	rollback.Timeout = spec.Timeout
+	rollback.ForceConflicts = true
+	if err := rollback.Run(spec.Name); err != nil {
+		return fmt.Errorf("%w; rolling back to revision %d also failed: %w", upgradeErr, good, err)
+	}
+	return fmt.Errorf("the release was rolled back to revision %d: %w", good, upgradeErr)
 }
 
 // Rollback rolls a release back to revision, or to the revision before the latest when revision is 0,
@@ -176,6 +248,7 @@ func (e *Engine) Rollback(ctx context.Context, namespace, name string, revision 
 		return Release{}, err
 	}
 	defer e.releases.forget(namespace)
+	defer e.objects.forget(namespace)
 	rollback := action.NewRollback(cfg)
 	rollback.Version = revision
 	rollback.WaitStrategy = waitStrategy(wait)
@@ -211,6 +284,7 @@ func (e *Engine) Uninstall(ctx context.Context, namespace, name string, timeout 
 		return err
 	}
 	defer e.releases.forget(namespace)
+	defer e.objects.forget(namespace)
 	uninstall := action.NewUninstall(cfg)
 	uninstall.IgnoreNotFound = true
 	uninstall.WaitStrategy = kube.StatusWatcherStrategy

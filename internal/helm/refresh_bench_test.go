@@ -8,9 +8,10 @@ import (
 )
 
 // BenchmarkRefresh reads 200 releases spread over 4 clusters (5 namespaces of 10 releases each) the way
-// a refresh does, with a fresh engine per cluster each time as a new provider process has, and reports
-// the API calls per refresh: through the per-namespace release list (what Read uses) and, for
-// comparison, with one Get per release.
+// a refresh does (the release, then its drift), with a fresh engine per cluster each time as a new
+// provider process has, and reports the API calls per refresh, and the drift reads among them: releases
+// read through the per-namespace release list (what Read uses) and, for comparison, with one Get per
+// release. Drift reads objects with one list per namespace and kind either way.
 func BenchmarkRefresh(b *testing.B) {
 	const clusters, perNamespace = 4, 10
 	namespaces := []string{"ns-0", "ns-1", "ns-2", "ns-3", "ns-4"}
@@ -33,7 +34,11 @@ func BenchmarkRefresh(b *testing.B) {
 			}
 			for _, namespace := range namespaces {
 				for i := range perNamespace {
-					if _, err := read(engine, namespace, fmt.Sprintf("app-%d", i)); err != nil {
+					rel, err := read(engine, namespace, fmt.Sprintf("app-%d", i))
+					if err != nil {
+						b.Fatal(err)
+					}
+					if _, err := engine.Drift(context.Background(), rel); err != nil {
 						b.Fatal(err)
 					}
 				}
@@ -60,6 +65,15 @@ func BenchmarkRefresh(b *testing.B) {
 			}
 			perRefresh := float64(calls.total.Load()) / float64(b.N)
 			b.ReportMetric(perRefresh, "api-calls/refresh")
+			lists, gets := calls.objectReads()
+			driftCalls := 0
+			for _, n := range lists {
+				driftCalls += n
+			}
+			for _, n := range gets {
+				driftCalls += n
+			}
+			b.ReportMetric(float64(driftCalls)/float64(b.N), "drift-calls/refresh")
 			b.ReportMetric(float64(baseline.total.Load())/perRefresh, "x-fewer-calls-than-get-per-release")
 		})
 	}

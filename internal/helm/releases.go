@@ -3,9 +3,15 @@ package helm
 import (
 	"context"
 	"fmt"
+	"io"
+	"log/slog"
 	"sync"
 
 	"helm.sh/helm/v4/pkg/release"
+	"helm.sh/helm/v4/pkg/storage/driver"
+	apicorev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	corev1 "k8s.io/client-go/kubernetes/typed/core/v1"
 )
 
 // releaseLists holds, per namespace, the latest revision of every release, read with one list call.
@@ -66,16 +72,16 @@ func (e *Engine) Find(ctx context.Context, namespace, name string) (Release, err
 	return rel, nil
 }
 
-// listLatest lists every revision of every release in namespace and keeps the latest of each.
+// listLatest lists the releases of namespace and keeps the latest revision of each. Superseded revisions,
+// the history, are left out of the list: a release's latest revision is never superseded, and decoding
+// every revision of a long history (chart included) would be most of a refresh's work.
 func (e *Engine) listLatest(ctx context.Context, namespace string) (map[string]Release, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	cfg, err := e.configuration(namespace)
-	if err != nil {
-		return nil, err
-	}
-	all, err := cfg.Releases.List(func(release.Releaser) bool { return true })
+	storage := driver.NewSecrets(withoutHistory{e.core.Secrets(namespace)})
+	storage.SetLogger(slog.NewTextHandler(io.Discard, nil))
+	all, err := storage.List(func(release.Releaser) bool { return true })
 	if err != nil {
 		return nil, fmt.Errorf("cannot list the releases of namespace %q: %w", namespace, err)
 	}
@@ -90,4 +96,17 @@ func (e *Engine) listLatest(ctx context.Context, namespace string) (map[string]R
 		}
 	}
 	return latest, nil
+}
+
+// withoutHistory lists Helm's release Secrets without the superseded revisions.
+type withoutHistory struct {
+	corev1.SecretInterface
+}
+
+func (s withoutHistory) List(ctx context.Context, options metav1.ListOptions) (*apicorev1.SecretList, error) {
+	if options.LabelSelector != "" {
+		options.LabelSelector += ","
+	}
+	options.LabelSelector += "status!=superseded"
+	return s.SecretInterface.List(ctx, options)
 }

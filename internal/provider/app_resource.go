@@ -192,23 +192,31 @@ func (r *appResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp
 				WriteOnly: true,
 				Sensitive: true,
 				MarkdownDescription: "Secret values as YAML, merged over `values`. Write-only: never in plan or state (Helm keeps " +
-					"them in its release secret in the cluster). Change `sensitive_values_wo_version` to apply new ones.",
+					"them in its release secret in the cluster). Needs `sensitive_values_wo_version`; change it to apply new ones.",
+				Validators: []validator.String{stringvalidator.AlsoRequires(path.MatchRoot("sensitive_values_wo_version"))},
 			},
 			"sensitive_values_wo_version": schema.Int64Attribute{
 				Optional:            true,
 				MarkdownDescription: "Any number; changing it upgrades the release with the current `sensitive_values_wo`.",
 			},
 			"wait": schema.BoolAttribute{
-				Optional:            true,
-				Computed:            true,
-				Default:             booldefault.StaticBool(true),
-				MarkdownDescription: "Wait until every object of the release is ready (kstatus). Default `true`.",
+				Optional: true,
+				Computed: true,
+				Default:  booldefault.StaticBool(true),
+				MarkdownDescription: "Wait, on install and upgrade, until every object of the release is ready (kstatus), up to the " +
+					"`create` or `update` timeout; an install or upgrade whose objects are not ready by then fails. With `false`, " +
+					"install and upgrade return as soon as the objects are applied (hooks still run to completion), and a failed " +
+					"install is still uninstalled. Default `true`.",
 			},
 			"atomic": schema.BoolAttribute{
-				Optional:            true,
-				Computed:            true,
-				Default:             booldefault.StaticBool(false),
-				MarkdownDescription: "Roll a failed upgrade back to the last good revision. Default `false`.",
+				Optional: true,
+				Computed: true,
+				Default:  booldefault.StaticBool(false),
+				MarkdownDescription: "Roll a failed upgrade back to the latest successful revision, deleting the objects it " +
+					"created. With `wait = true` an upgrade also fails when its objects are not ready within the `update` " +
+					"timeout, and the rollback waits for the old objects to be ready; with `wait = false` only an upgrade that " +
+					"cannot be applied fails, and the rollback does not wait either (unlike `helm upgrade --atomic`, `atomic` " +
+					"does not turn waiting on). A failed install is always uninstalled, whatever `atomic` says. Default `false`.",
 			},
 			"max_history": schema.Int64Attribute{
 				Optional:            true,
@@ -313,8 +321,10 @@ func (ociReference) ValidateString(_ context.Context, req validator.StringReques
 	}
 }
 
-// ModifyPlan loads the chart and checks the values against its schema, so that bad values fail the plan
-// on the values attribute instead of the apply.
+// ModifyPlan loads the chart and checks the values against its schema and against the size Kubernetes
+// stores, so that bad values fail the plan on the values attribute instead of the apply. A release whose
+// chart and values are those it was applied with was checked then: it is not checked again, so that the
+// plan of many unchanged releases loads no chart.
 func (r *appResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
 	if req.Plan.Raw.IsNull() {
 		return
@@ -323,6 +333,13 @@ func (r *appResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanReq
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
 	if resp.Diagnostics.HasError() || plan.Chart == nil || plan.Values.IsUnknown() || plan.Chart.anyUnknown() || r.backends == nil {
 		return
+	}
+	if !req.State.Raw.IsNull() {
+		var state appModel
+		resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+		if resp.Diagnostics.HasError() || releaseInputsUnchanged(plan, state) {
+			return
+		}
 	}
 	var config appModel
 	resp.Diagnostics.Append(req.Config.Get(ctx, &config)...)
@@ -335,7 +352,31 @@ func (r *appResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanReq
 	}
 	if err := helm.ValidateValues(ch, values); err != nil {
 		resp.Diagnostics.AddAttributeError(path.Root("values"), "Values do not match the chart's schema", err.Error())
+		return
 	}
+	size, tooLarge, err := helm.TooLargeToStore(ch, values)
+	if err != nil {
+		resp.Diagnostics.AddAttributeError(path.Root("values"), "Cannot encode the release", err.Error())
+		return
+	}
+	if tooLarge {
+		resp.Diagnostics.AddAttributeError(path.Root("values"), "Values too large",
+			fmt.Sprintf("Helm stores a release, with its chart and values (sensitive_values_wo included), gzip-compressed and base64-encoded "+
+				"in a Secret, and Kubernetes refuses a Secret over %d bytes; this release's would be at least %d bytes. Move the large "+
+				"content out of the values (for example into a ConfigMap managed apart, or files the image holds), or shrink it.",
+				helm.MaxStoredReleaseBytes, size))
+	}
+}
+
+// releaseInputsUnchanged reports whether plan asks for the chart and values state was applied with,
+// sensitive values included (their version says whether they changed).
+func releaseInputsUnchanged(plan, state appModel) bool {
+	if state.Chart == nil || !plan.Values.Equal(state.Values) || !plan.SensitiveWOVer.Equal(state.SensitiveWOVer) {
+		return false
+	}
+	p, s := plan.Chart, state.Chart
+	return p.Catalog.Equal(s.Catalog) && p.Repository.Equal(s.Repository) && p.Name.Equal(s.Name) && p.OCI.Equal(s.OCI) &&
+		p.Path.Equal(s.Path) && p.Version.Equal(s.Version) && p.Digest.Equal(s.Digest)
 }
 
 // loadChartAndValues resolves the chart of model and parses its values, with the write-only sensitive
@@ -498,12 +539,23 @@ func (r *appResource) Create(ctx context.Context, req resource.CreateRequest, re
 	tflog.Info(ctx, "installing release", map[string]any{"release": namespace + "/" + name, "chart": ch.Metadata.Name, "version": ch.Metadata.Version, "wait": plan.Wait.ValueBool()})
 	rel, err := engine.Install(ctx, r.spec(plan, ch, values, timeout))
 	if err != nil {
-		resp.Diagnostics.AddError("Cannot install the release", err.Error()+"\n\nThe failed release was removed; the next apply installs it again.")
+		resp.Diagnostics.AddError("Cannot install the release", installFailure(err, plan.Wait.ValueBool(), timeout))
 		return
 	}
 	plan.ID = types.StringValue(appID(plan))
 	resp.Diagnostics.Append(setReleaseAttributes(&plan, engine, rel)...)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+}
+
+// installFailure explains a failed install and what to do about it.
+func installFailure(err error, wait bool, timeout time.Duration) string {
+	if wait && errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Sprintf("The release's objects were not ready within the create timeout (%s): %s\n\n"+
+			"The failed release was removed. Find out why the objects above are not ready (for Pods, their events: "+
+			"kubectl describe), then apply again; raise timeouts.create if they need longer, or set wait = false "+
+			"to return once the objects are applied.", timeout, err)
+	}
+	return err.Error() + "\n\nThe failed release was removed; the next apply installs it again."
 }
 
 func appID(m appModel) string {

@@ -251,6 +251,8 @@ resource "idp_app" "api" {
 		release string
 		body    string
 		want    *regexp.Regexp
+		// writeOnly marks a case with a write-only attribute, which older CLIs do not know.
+		writeOnly bool
 	}{
 		"CatalogAndPath": {
 			reason: "A chart comes from the catalog or a path, not both.",
@@ -302,6 +304,18 @@ resource "idp_app" "api" {
 			body:   `chart = { path = "testdata/charts/traversal-0.1.0.tgz" }`,
 			want:   regexp.MustCompile(`(?s)Cannot load the chart.*illegally`),
 		},
+		"SensitiveValuesWithoutVersion": {
+			reason:    "Write-only values are applied when their version changes, so they need one.",
+			body:      "chart = { catalog = \"web-service\" }\n  sensitive_values_wo = yamlencode({ env = { API_KEY = \"k\" } })",
+			want:      regexp.MustCompile(`(?s)sensitive_values_wo_version.*must\s+be\s+specified`),
+			writeOnly: true,
+		},
+		"ValuesTooLarge": {
+			reason: "A release Kubernetes cannot store is refused at plan, on values, with its size.",
+			body: "chart = { catalog = \"web-service\" }\n  values = yamlencode({ image = { repository = \"ghcr.io/acme/api\", tag = \"1\" }, " +
+				"env = { for i in range(1000) : \"K${i}\" => join(\"\", [for j in range(40) : sha256(\"${i}-${j}\")]) } })",
+			want: regexp.MustCompile(`(?s)Values\s+too\s+large.*at\s+least\s+\d+\s+bytes`),
+		},
 		"BadReleaseName": {
 			reason:  "Release names are DNS-1123 labels.",
 			release: "API_v2",
@@ -316,10 +330,14 @@ resource "idp_app" "api" {
 				release = "api"
 			}
 			config := fmt.Sprintf(base, release, tc.body)
-			resource.Test(t, resource.TestCase{
+			testCase := resource.TestCase{
 				ProtoV6ProviderFactories: testProviders,
 				Steps:                    []resource.TestStep{{Config: config, PlanOnly: true, ExpectError: tc.want}},
-			})
+			}
+			if tc.writeOnly {
+				testCase.TerraformVersionChecks = writeOnlyCLIs
+			}
+			resource.Test(t, testCase)
 		})
 	}
 }
