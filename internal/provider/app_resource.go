@@ -31,7 +31,6 @@ import (
 
 	"github.com/idp-platform/terraform-provider-idp/internal/catalog"
 	"github.com/idp-platform/terraform-provider-idp/internal/helm"
-	"github.com/idp-platform/terraform-provider-idp/internal/vault"
 )
 
 func newAppResource() resource.Resource { return &appResource{} }
@@ -439,41 +438,6 @@ func mergeValues(base, over map[string]any) map[string]any {
 	return merged
 }
 
-// engineFor builds a Helm engine for a platform cluster from its kubeconfig in Vault; a cluster Vault
-// does not know is an error on the cluster attribute.
-func (r *appResource) engineFor(ctx context.Context, cluster string) (*helm.Engine, diag.Diagnostics) {
-	engine, registered, diags := r.registeredEngine(ctx, cluster)
-	if !diags.HasError() && !registered {
-		diags.AddAttributeError(path.Root("cluster"), "Unknown cluster",
-			fmt.Sprintf("Vault holds no kubeconfig for cluster %q; create or import the idp_cluster first.", cluster))
-	}
-	return engine, diags
-}
-
-// registeredEngine builds a Helm engine for a platform cluster from its kubeconfig in Vault, and reports
-// whether Vault knows the cluster at all.
-func (r *appResource) registeredEngine(ctx context.Context, cluster string) (*helm.Engine, bool, diag.Diagnostics) {
-	var diags diag.Diagnostics
-	store, d := r.backends.Vault(ctx)
-	if diags.Append(d...); diags.HasError() {
-		return nil, false, diags
-	}
-	stored, err := store.GetKubeconfig(ctx, cluster)
-	if errors.Is(err, vault.ErrNotFound) {
-		return nil, false, diags
-	}
-	if err != nil {
-		diags.AddError("Cannot read the cluster's kubeconfig from Vault", err.Error())
-		return nil, false, diags
-	}
-	engine, err := r.backends.HelmEngine(stored.Kubeconfig)
-	if err != nil {
-		diags.AddError("Cannot use the cluster's kubeconfig", err.Error())
-		return nil, false, diags
-	}
-	return engine, true, diags
-}
-
 // releaseInputs resolves what an install or upgrade needs: the chart, the values with the sensitive
 // ones merged in, and an engine for the cluster.
 func (r *appResource) releaseInputs(ctx context.Context, plan appModel, sensitive types.String) (*chart.Chart, map[string]any, *helm.Engine, diag.Diagnostics) {
@@ -481,7 +445,7 @@ func (r *appResource) releaseInputs(ctx context.Context, plan appModel, sensitiv
 	if diags.HasError() {
 		return nil, nil, nil, diags
 	}
-	engine, engineDiags := r.engineFor(ctx, plan.Cluster.ValueString())
+	engine, engineDiags := r.backends.ClusterEngine(ctx, plan.Cluster.ValueString(), path.Root("cluster"))
 	diags.Append(engineDiags...)
 	return ch, values, engine, diags
 }
@@ -591,7 +555,7 @@ func (r *appResource) Read(ctx context.Context, req resource.ReadRequest, resp *
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	engine, registered, diags := r.registeredEngine(ctx, state.Cluster.ValueString())
+	engine, registered, diags := r.backends.RegisteredClusterEngine(ctx, state.Cluster.ValueString())
 	if resp.Diagnostics.Append(diags...); diags.HasError() {
 		return
 	}
@@ -735,7 +699,7 @@ func (r *appResource) Delete(ctx context.Context, req resource.DeleteRequest, re
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout+time.Minute)
 	defer cancel()
-	engine, diags := r.engineFor(ctx, state.Cluster.ValueString())
+	engine, diags := r.backends.ClusterEngine(ctx, state.Cluster.ValueString(), path.Root("cluster"))
 	if resp.Diagnostics.Append(diags...); diags.HasError() {
 		return
 	}
