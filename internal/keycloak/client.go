@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -25,7 +26,13 @@ type Config struct {
 	ClientSecret string
 	Username     string
 	Password     string
+	// RequestTimeout bounds each attempt of a request, from sending it to reading the whole answer;
+	// 30 seconds when zero. An attempt that gets no answer in time is not repeated.
+	RequestTimeout time.Duration
 }
+
+// maxRetries is how often a request is repeated after a 5xx answer or a failed connection.
+const maxRetries = 2
 
 // ErrLoginRejected is returned when Keycloak refuses the configured credentials.
 var ErrLoginRejected = errors.New("keycloak rejected the credentials")
@@ -41,16 +48,65 @@ type Client struct {
 
 // NewClient builds a client and logs in, so wrong credentials are reported at once.
 func NewClient(ctx context.Context, cfg Config) (*Client, error) {
+	if cfg.RequestTimeout <= 0 {
+		cfg.RequestTimeout = 30 * time.Second
+	}
 	api := gocloak.NewClient(strings.TrimRight(cfg.URL, "/"))
-	api.RestyClient().SetTimeout(30 * time.Second).SetRetryCount(2).
+	api.RestyClient().SetTimeout(cfg.RequestTimeout).SetRetryCount(maxRetries).
 		AddRetryCondition(func(resp *resty.Response, err error) bool {
-			return err != nil || resp.StatusCode() >= http.StatusInternalServerError
+			if err != nil {
+				return !timeout(err)
+			}
+			return resp.StatusCode() >= http.StatusInternalServerError
+		}).
+		// gocloak keeps only the text of a failed request's error; the hook keeps the error itself, so
+		// that a Keycloak that did not answer can be told from one that answered with an error.
+		OnError(func(req *resty.Request, err error) {
+			if failure, ok := req.Context().Value(failureKey{}).(*failure); ok {
+				failure.err = err
+			}
 		})
 	c := &Client{api: api, cfg: cfg}
 	if _, err := c.accessToken(ctx); err != nil {
 		return nil, err
 	}
 	return c, nil
+}
+
+// ErrNoAnswer is returned when Keycloak did not answer within the request timeout.
+var ErrNoAnswer = errors.New("keycloak did not answer")
+
+type (
+	failureKey struct{}
+	failure    struct{ err error }
+)
+
+// noAnswerError says which Keycloak did not answer within what time; errors.Is(err, ErrNoAnswer) holds.
+type noAnswerError struct {
+	url   string
+	limit time.Duration
+	err   error
+}
+
+func (e *noAnswerError) Error() string {
+	return fmt.Sprintf("Keycloak at %s did not answer within %s (%v)", e.url, e.limit, e.err)
+}
+func (e *noAnswerError) Is(target error) bool { return target == ErrNoAnswer }
+func (e *noAnswerError) Unwrap() error        { return e.err }
+
+// call runs one gocloak call and, when Keycloak did not answer in time, says so with ErrNoAnswer.
+func (c *Client) call(ctx context.Context, fn func(context.Context) error) error {
+	f := &failure{}
+	err := fn(context.WithValue(ctx, failureKey{}, f))
+	if err != nil && f.err != nil && timeout(f.err) {
+		return &noAnswerError{url: c.cfg.URL, limit: c.cfg.RequestTimeout, err: err}
+	}
+	return err
+}
+
+func timeout(err error) bool {
+	var netErr net.Error
+	return errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &netErr) && netErr.Timeout())
 }
 
 func (c *Client) accessToken(ctx context.Context) (string, error) {
@@ -66,10 +122,16 @@ func (c *Client) accessToken(ctx context.Context) (string, error) {
 	)
 	if c.cfg.ClientID != "" {
 		who = fmt.Sprintf("client %q in realm %q", c.cfg.ClientID, c.cfg.AuthRealm)
-		jwt, err = c.api.LoginClient(ctx, c.cfg.ClientID, c.cfg.ClientSecret, c.cfg.AuthRealm)
+		err = c.call(ctx, func(ctx context.Context) (err error) {
+			jwt, err = c.api.LoginClient(ctx, c.cfg.ClientID, c.cfg.ClientSecret, c.cfg.AuthRealm)
+			return err
+		})
 	} else {
 		who = fmt.Sprintf("user %q in realm %q", c.cfg.Username, c.cfg.AuthRealm)
-		jwt, err = c.api.LoginAdmin(ctx, c.cfg.Username, c.cfg.Password, c.cfg.AuthRealm)
+		err = c.call(ctx, func(ctx context.Context) (err error) {
+			jwt, err = c.api.LoginAdmin(ctx, c.cfg.Username, c.cfg.Password, c.cfg.AuthRealm)
+			return err
+		})
 	}
 	if err != nil {
 		var apiErr *gocloak.APIError
@@ -98,7 +160,11 @@ func (c *Client) Realm(ctx context.Context) (Realm, error) {
 	if err != nil {
 		return Realm{}, err
 	}
-	realm, err := c.api.GetRealm(ctx, token, c.cfg.Realm)
+	var realm *gocloak.RealmRepresentation
+	err = c.call(ctx, func(ctx context.Context) (err error) {
+		realm, err = c.api.GetRealm(ctx, token, c.cfg.Realm)
+		return err
+	})
 	if err != nil {
 		return Realm{}, fmt.Errorf("cannot read realm %q: %w", c.cfg.Realm, err)
 	}

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/version"
@@ -25,6 +26,11 @@ type Config struct {
 	Host              string
 	Token             string
 	CACertificatePEM  string
+	// RequestTimeout bounds the wait for each response's headers (see BoundedTransport); zero leaves
+	// requests bounded only by their contexts.
+	RequestTimeout time.Duration
+	// Name is what errors call the cluster, e.g. "management cluster"; "cluster" when empty.
+	Name string
 }
 
 // ErrKubeconfigNotFound is returned when Config.KubeconfigPath names no file.
@@ -43,6 +49,11 @@ func NewClient(cfg Config) (*Client, error) {
 		return nil, err
 	}
 	restConfig.UserAgent = "terraform-provider-idp"
+	name := cfg.Name
+	if name == "" {
+		name = "cluster"
+	}
+	restConfig.Wrap(BoundedTransport(cfg.RequestTimeout, name))
 	httpClient, err := rest.UnversionedRESTClientFor(withCodec(restConfig))
 	if err != nil {
 		return nil, fmt.Errorf("cannot build a client for %s: %w", restConfig.Host, err)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
@@ -156,8 +157,8 @@ func (b *backends) Vault(ctx context.Context) (vaultAPI, diag.Diagnostics) {
 			return nil, diag.Diagnostics{diag.NewErrorDiagnostic("Vault rejected the provider's credentials",
 				err.Error()+"\n\nCheck the vault block's token, approle_* or jwt_* settings (or their IDP_VAULT_* variables).")}
 		}
-		return nil, diag.Diagnostics{diag.NewErrorDiagnostic("Cannot reach Vault",
-			fmt.Sprintf("%v\n\nCheck that Vault is running at %s and that vault.address (or IDP_VAULT_ADDRESS) is right.", err, b.configs.vault.Address))}
+		return nil, diag.Diagnostics{b.vaultError("Cannot reach Vault", err,
+			fmt.Sprintf("Check that Vault is running at %s and that vault.address (or IDP_VAULT_ADDRESS) is right.", b.configs.vault.Address))}
 	}
 	b.vault = client
 	return client, nil
@@ -179,8 +180,8 @@ func (b *backends) Keycloak(ctx context.Context) (keycloakAPI, diag.Diagnostics)
 			return nil, diag.Diagnostics{diag.NewErrorDiagnostic("Keycloak rejected the provider's credentials",
 				err.Error()+"\n\nCheck keycloak.client_id and keycloak.client_secret (or username and password), or their IDP_KEYCLOAK_* variables.")}
 		}
-		return nil, diag.Diagnostics{diag.NewErrorDiagnostic("Cannot reach Keycloak",
-			fmt.Sprintf("%v\n\nCheck that Keycloak is running at %s and that keycloak.url (or IDP_KEYCLOAK_URL) is right.", err, b.configs.keycloak.URL))}
+		return nil, diag.Diagnostics{b.keycloakError("Cannot reach Keycloak", err,
+			fmt.Sprintf("Check that Keycloak is running at %s and that keycloak.url (or IDP_KEYCLOAK_URL) is right.", b.configs.keycloak.URL))}
 	}
 	b.keycloak = client
 	return client, nil
@@ -194,7 +195,7 @@ func (b *backends) HelmEngine(kubeconfig string) (*helm.Engine, error) {
 	if engine, ok := b.helmEngines[key]; ok {
 		return engine, nil
 	}
-	engine, err := helm.NewEngine([]byte(kubeconfig))
+	engine, err := helm.NewEngine([]byte(kubeconfig), helm.WithTransport(kube.BoundedTransport(b.configs.clusterRequestTimeout, "workload cluster")))
 	if err != nil {
 		return nil, err
 	}
@@ -203,6 +204,60 @@ func (b *backends) HelmEngine(kubeconfig string) (*helm.Engine, error) {
 	}
 	b.helmEngines[key] = engine
 	return engine, nil
+}
+
+// vaultError is the diagnostic of a failed Vault call: a Vault that did not answer in time is named
+// with its address, the timeout and what to check; any other failure keeps summary and advice.
+func (b *backends) vaultError(summary string, err error, advice string) diag.Diagnostic {
+	if vault.IsNoAnswer(err) {
+		return noAnswer("Vault", "Vault", b.configs.vault.Address, "vault", b.configs.vault.RequestTimeout, err)
+	}
+	return withAdvice(summary, err, advice)
+}
+
+// keycloakError is vaultError for Keycloak.
+func (b *backends) keycloakError(summary string, err error, advice string) diag.Diagnostic {
+	if errors.Is(err, keycloak.ErrNoAnswer) {
+		return noAnswer("Keycloak", "Keycloak", b.configs.keycloak.URL, "keycloak", b.configs.keycloak.RequestTimeout, err)
+	}
+	return withAdvice(summary, err, advice)
+}
+
+// managementClusterError is vaultError for the management cluster, whose address is in the error:
+// the configuration may only name a kubeconfig.
+func (b *backends) managementClusterError(summary string, err error, advice string) diag.Diagnostic {
+	var noAnswerErr *kube.NoAnswerError
+	if errors.As(err, &noAnswerErr) {
+		return noAnswer("The management cluster", "The management cluster's API server", noAnswerErr.Host, "management_cluster", noAnswerErr.Limit, err)
+	}
+	return withAdvice(summary, err, advice)
+}
+
+// workloadClusterError is vaultError for the API server of a platform cluster, reached through its
+// kubeconfig in Vault.
+func (b *backends) workloadClusterError(cluster, summary string, err error, advice string) diag.Diagnostic {
+	var noAnswerErr *kube.NoAnswerError
+	if errors.As(err, &noAnswerErr) {
+		return noAnswer(fmt.Sprintf("Workload cluster %q", cluster), fmt.Sprintf("The API server of cluster %q", cluster),
+			noAnswerErr.Host, "management_cluster", noAnswerErr.Limit, err)
+	}
+	return withAdvice(summary, err, advice)
+}
+
+// noAnswer says that a backend did not answer in time and what to check. block is the provider block
+// whose request_timeout applied.
+func noAnswer(backend, server, address, block string, timeout time.Duration, err error) diag.Diagnostic {
+	return diag.NewErrorDiagnostic(backend+" did not answer",
+		fmt.Sprintf("%v\n\n%s at %s gave no answer within %s. Check that it is running (a stopped or frozen process keeps "+
+			"its port open but never answers) and that the network lets the provider reach %s. If it is only slow, raise "+
+			"%s.request_timeout (or %s).", err, server, address, timeout, address, block, envVar(block, "request_timeout")))
+}
+
+func withAdvice(summary string, err error, advice string) diag.Diagnostic {
+	if advice == "" {
+		return diag.NewErrorDiagnostic(summary, err.Error())
+	}
+	return diag.NewErrorDiagnostic(summary, err.Error()+"\n\n"+advice)
 }
 
 // backendsFrom is the Configure step every resource and data source shares.

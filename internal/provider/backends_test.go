@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
@@ -45,6 +47,14 @@ func TestBackendsVault(t *testing.T) {
 			calls:       2,
 			wantSummary: []string{"Cannot reach Vault", ""},
 			wantBuilds:  2,
+		},
+		"NoAnswer": {
+			reason:      "A Vault that did not answer within the request timeout is told apart from one that refused the connection.",
+			configured:  true,
+			buildErrs:   []error{fmt.Errorf("cannot log in to Vault with token: %w", context.DeadlineExceeded)},
+			calls:       1,
+			wantSummary: []string{"Vault did not answer"},
+			wantBuilds:  1,
 		},
 		"Rejected": {
 			reason:      "Refused credentials are told apart from an unreachable server.",
@@ -154,4 +164,81 @@ func summaries(diags diag.Diagnostics) []string {
 		out = append(out, d.Summary())
 	}
 	return out
+}
+
+func TestBackendErrors(t *testing.T) {
+	configs := backendConfigs{
+		vault:    &vault.Config{Address: "http://vault.test:8200", RequestTimeout: 3 * time.Second},
+		keycloak: &keycloak.Config{URL: "http://keycloak.test", RequestTimeout: 4 * time.Second},
+	}
+	noAnswerFrom := func(backend string) error {
+		return fmt.Errorf("cannot list releases: %w", &kube.NoAnswerError{Backend: backend, Host: "https://127.0.0.1:6443", Limit: 5 * time.Second})
+	}
+	type result struct {
+		Summary string
+		// Mentions are the parts of the detail that tell the user where and what to check.
+		Mentions []string
+	}
+	cases := map[string]struct {
+		reason string
+		got    func(*backends) diag.Diagnostic
+		want   result
+	}{
+		"VaultNoAnswer": {
+			reason: "A Vault that did not answer is named with its address, the timeout and the setting to raise.",
+			got: func(b *backends) diag.Diagnostic {
+				return b.vaultError("Cannot read Vault's health", fmt.Errorf("read: %w", context.DeadlineExceeded), "")
+			},
+			want: result{"Vault did not answer", []string{"http://vault.test:8200", "3s", "vault.request_timeout", "IDP_VAULT_REQUEST_TIMEOUT", "running"}},
+		},
+		"VaultOtherError": {
+			reason: "Any other Vault error keeps its own summary and advice.",
+			got: func(b *backends) diag.Diagnostic {
+				return b.vaultError("Vault KV mount is not usable", errors.New("mount \"kv\" is kv version 1"), "Set vault.kv_mount.")
+			},
+			want: result{"Vault KV mount is not usable", []string{"version 1", "Set vault.kv_mount."}},
+		},
+		"KeycloakNoAnswer": {
+			reason: "A Keycloak that did not answer is named with its URL and timeout.",
+			got: func(b *backends) diag.Diagnostic {
+				return b.keycloakError("Cannot reach Keycloak", fmt.Errorf("cannot log in: %w", keycloak.ErrNoAnswer), "")
+			},
+			want: result{"Keycloak did not answer", []string{"http://keycloak.test", "4s", "keycloak.request_timeout", "IDP_KEYCLOAK_REQUEST_TIMEOUT"}},
+		},
+		"ManagementClusterNoAnswer": {
+			reason: "The management cluster's address comes from the error, since the configuration may only name a kubeconfig.",
+			got: func(b *backends) diag.Diagnostic {
+				return b.managementClusterError("Cannot reach the management cluster", noAnswerFrom("management cluster"), "")
+			},
+			want: result{"The management cluster did not answer", []string{"https://127.0.0.1:6443", "5s", "management_cluster.request_timeout"}},
+		},
+		"WorkloadClusterNoAnswer": {
+			reason: "A workload cluster is named by its platform name; its bound is the management_cluster block's.",
+			got: func(b *backends) diag.Diagnostic {
+				return b.workloadClusterError("payments", "Cannot read the release", noAnswerFrom("workload cluster"), "")
+			},
+			want: result{`Workload cluster "payments" did not answer`, []string{"https://127.0.0.1:6443", "5s", "IDP_MANAGEMENT_CLUSTER_REQUEST_TIMEOUT"}},
+		},
+		"WorkloadClusterRefused": {
+			reason: "An API server that answered with an error is not reported as silent.",
+			got: func(b *backends) diag.Diagnostic {
+				return b.workloadClusterError("payments", "Cannot read the release", errors.New("secrets is forbidden"), "")
+			},
+			want: result{"Cannot read the release", []string{"secrets is forbidden"}},
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			d := tc.got(newBackends(configs))
+			got := result{Summary: d.Summary()}
+			for _, m := range tc.want.Mentions {
+				if strings.Contains(d.Detail(), m) {
+					got.Mentions = append(got.Mentions, m)
+				}
+			}
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("%s\ndiagnostic (detail %q): -want, +got:\n%s", tc.reason, d.Detail(), diff)
+			}
+		})
+	}
 }

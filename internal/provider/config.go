@@ -1,12 +1,16 @@
 package provider
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"helm.sh/helm/v4/pkg/provenance"
 
@@ -35,6 +39,7 @@ type managementClusterModel struct {
 	Host                 types.String `tfsdk:"host"`
 	Token                types.String `tfsdk:"token"`
 	ClusterCACertificate types.String `tfsdk:"cluster_ca_certificate"`
+	RequestTimeout       types.String `tfsdk:"request_timeout"`
 }
 
 type vaultModel struct {
@@ -49,16 +54,18 @@ type vaultModel struct {
 	JWT             types.String `tfsdk:"jwt"`
 	KVMount         types.String `tfsdk:"kv_mount"`
 	Prefix          types.String `tfsdk:"prefix"`
+	RequestTimeout  types.String `tfsdk:"request_timeout"`
 }
 
 type keycloakModel struct {
-	URL          types.String `tfsdk:"url"`
-	Realm        types.String `tfsdk:"realm"`
-	AuthRealm    types.String `tfsdk:"auth_realm"`
-	ClientID     types.String `tfsdk:"client_id"`
-	ClientSecret types.String `tfsdk:"client_secret"`
-	Username     types.String `tfsdk:"username"`
-	Password     types.String `tfsdk:"password"`
+	URL            types.String `tfsdk:"url"`
+	Realm          types.String `tfsdk:"realm"`
+	AuthRealm      types.String `tfsdk:"auth_realm"`
+	ClientID       types.String `tfsdk:"client_id"`
+	ClientSecret   types.String `tfsdk:"client_secret"`
+	Username       types.String `tfsdk:"username"`
+	Password       types.String `tfsdk:"password"`
+	RequestTimeout types.String `tfsdk:"request_timeout"`
 }
 
 // backendConfigs is the provider configuration after environment variables are merged in and the
@@ -67,6 +74,9 @@ type backendConfigs struct {
 	management *kube.Config
 	vault      *vault.Config
 	keycloak   *keycloak.Config
+	// clusterRequestTimeout bounds the wait for answers of workload clusters' API servers: the
+	// management_cluster block's request_timeout, which is about Kubernetes API servers in general.
+	clusterRequestTimeout time.Duration
 	// chartKeyring, when set, is the keyring that charts from repositories and registries must be signed with.
 	chartKeyring *provenance.Signatory
 }
@@ -159,7 +169,7 @@ func resolveConfig(model providerModel, getenv func(string) string) (backendConf
 		cfg   backendConfigs
 		diags diag.Diagnostics
 	)
-	cfg.management, diags = resolveManagementCluster(model.ManagementCluster, getenv)
+	cfg.management, cfg.clusterRequestTimeout, diags = resolveManagementCluster(model.ManagementCluster, getenv)
 	vaultCfg, vaultDiags := resolveVault(model.Vault, getenv)
 	diags.Append(vaultDiags...)
 	keycloakCfg, keycloakDiags := resolveKeycloak(model.Keycloak, getenv)
@@ -194,7 +204,9 @@ func resolveHelm(m *helmModel, getenv func(string) string) (*provenance.Signator
 	return signatory, nil
 }
 
-func resolveManagementCluster(m *managementClusterModel, getenv func(string) string) (*kube.Config, diag.Diagnostics) {
+// resolveManagementCluster also returns the request timeout of the block, which applies to workload
+// clusters too, even when the management cluster itself is not configured.
+func resolveManagementCluster(m *managementClusterModel, getenv func(string) string) (*kube.Config, time.Duration, diag.Diagnostics) {
 	if m == nil {
 		m = &managementClusterModel{}
 	}
@@ -206,18 +218,19 @@ func resolveManagementCluster(m *managementClusterModel, getenv func(string) str
 		{block, "token", m.Token},
 		{block, "cluster_ca_certificate", m.ClusterCACertificate},
 	}
-	if diags := unknownValues(connection); diags.HasError() {
-		return nil, diags
+	timeout := requestTimeoutSetting(block, m.RequestTimeout)
+	if diags := unknownValues(connection, timeout); diags.HasError() {
+		return nil, 0, diags
 	}
 	v := connection.resolve(getenv)
-	var diags diag.Diagnostics
+	requestTimeout, diags := resolveRequestTimeout(timeout, getenv)
 	switch {
 	case v["kubeconfig_path"] == "" && v["host"] == "":
 		if v["kubeconfig_context"] != "" || v["token"] != "" || v["cluster_ca_certificate"] != "" {
 			diags.AddAttributeError(connection.path("host"), "Incomplete management cluster configuration",
 				"Set either kubeconfig_path (optionally with kubeconfig_context) or host with token and cluster_ca_certificate.")
 		}
-		return nil, diags
+		return nil, requestTimeout, diags
 	case v["kubeconfig_path"] != "" && v["host"] != "":
 		diags.AddAttributeError(connection.path("host"), "Conflicting management cluster configuration",
 			"kubeconfig_path and host are two ways of reaching the management cluster; set one of them.")
@@ -232,7 +245,7 @@ func resolveManagementCluster(m *managementClusterModel, getenv func(string) str
 			"kubeconfig_context selects a context of kubeconfig_path and means nothing with host.")
 	}
 	if diags.HasError() {
-		return nil, diags
+		return nil, 0, diags
 	}
 	return &kube.Config{
 		KubeconfigPath:    v["kubeconfig_path"],
@@ -240,7 +253,9 @@ func resolveManagementCluster(m *managementClusterModel, getenv func(string) str
 		Host:              v["host"],
 		Token:             v["token"],
 		CACertificatePEM:  v["cluster_ca_certificate"],
-	}, nil
+		RequestTimeout:    requestTimeout,
+		Name:              "management cluster",
+	}, requestTimeout, nil
 }
 
 func resolveVault(m *vaultModel, getenv func(string) string) (*vault.Config, diag.Diagnostics) {
@@ -259,11 +274,12 @@ func resolveVault(m *vaultModel, getenv func(string) string) (*vault.Config, dia
 		{block, "jwt", m.JWT},
 	}
 	store := settingGroup{{block, "kv_mount", m.KVMount}, {block, "prefix", m.Prefix}}
-	if diags := unknownValues(server, auth, store); diags.HasError() {
+	timeout := requestTimeoutSetting(block, m.RequestTimeout)
+	if diags := unknownValues(server, auth, store, timeout); diags.HasError() {
 		return nil, diags
 	}
 	s, a, kv := server.resolve(getenv), auth.resolve(getenv), store.resolve(getenv)
-	var diags diag.Diagnostics
+	requestTimeout, diags := resolveRequestTimeout(timeout, getenv)
 	if s["address"] == "" {
 		if a["token"] != "" || a["approle_role_id"] != "" || a["jwt_role"] != "" {
 			diags.AddAttributeError(server.path("address"), "Missing Vault address",
@@ -311,6 +327,7 @@ func resolveVault(m *vaultModel, getenv func(string) string) (*vault.Config, dia
 		JWT:             a["jwt"],
 		KVMount:         withDefault(kv["kv_mount"], "secret"),
 		Prefix:          withDefault(kv["prefix"], "idp"),
+		RequestTimeout:  requestTimeout,
 	}, nil
 }
 
@@ -327,11 +344,12 @@ func resolveKeycloak(m *keycloakModel, getenv func(string) string) (*keycloak.Co
 		{block, "username", m.Username},
 		{block, "password", m.Password},
 	}
-	if diags := unknownValues(server, auth); diags.HasError() {
+	timeout := requestTimeoutSetting(block, m.RequestTimeout)
+	if diags := unknownValues(server, auth, timeout); diags.HasError() {
 		return nil, diags
 	}
 	s, a := server.resolve(getenv), auth.resolve(getenv)
-	var diags diag.Diagnostics
+	requestTimeout, diags := resolveRequestTimeout(timeout, getenv)
 	if s["url"] == "" {
 		if s["realm"] != "" || a["client_id"] != "" || a["username"] != "" {
 			diags.AddAttributeError(server.path("url"), "Missing Keycloak URL",
@@ -371,14 +389,73 @@ func resolveKeycloak(m *keycloakModel, getenv func(string) string) (*keycloak.Co
 		return nil, diags
 	}
 	return &keycloak.Config{
-		URL:          s["url"],
-		Realm:        s["realm"],
-		AuthRealm:    authRealm,
-		ClientID:     a["client_id"],
-		ClientSecret: a["client_secret"],
-		Username:     a["username"],
-		Password:     a["password"],
+		URL:            s["url"],
+		Realm:          s["realm"],
+		AuthRealm:      authRealm,
+		ClientID:       a["client_id"],
+		ClientSecret:   a["client_secret"],
+		Username:       a["username"],
+		Password:       a["password"],
+		RequestTimeout: requestTimeout,
 	}, nil
+}
+
+// defaultRequestTimeout is how long the provider waits for a backend's answer unless configured: long
+// enough for a busy API server or a Vault under load, short enough that a hung one fails the plan.
+const defaultRequestTimeout = 30 * time.Second
+
+// requestTimeoutSetting is a block's request_timeout, a group of its own: setting it in the
+// configuration does not discard the block's connection settings from the environment.
+func requestTimeoutSetting(block string, value types.String) settingGroup {
+	return settingGroup{{block, "request_timeout", value}}
+}
+
+// resolveRequestTimeout parses a block's request_timeout, from configuration or environment; a bad
+// value is an error on the attribute even when it came from the environment, which has no path.
+func resolveRequestTimeout(g settingGroup, getenv func(string) string) (time.Duration, diag.Diagnostics) {
+	value := g.resolve(getenv)["request_timeout"]
+	if value == "" {
+		return defaultRequestTimeout, nil
+	}
+	timeout, err := parseRequestTimeout(value)
+	if err != nil {
+		var diags diag.Diagnostics
+		diags.AddAttributeError(g.path("request_timeout"), "Invalid request timeout",
+			fmt.Sprintf("%v (from %s or %s).", err, g.path("request_timeout"), g.env("request_timeout")))
+		return 0, diags
+	}
+	return timeout, nil
+}
+
+func parseRequestTimeout(value string) (time.Duration, error) {
+	timeout, err := time.ParseDuration(value)
+	if err != nil {
+		return 0, fmt.Errorf("%q is not a duration such as \"30s\" or \"2m\"", value)
+	}
+	if timeout <= 0 {
+		return 0, errors.New("the request timeout must be longer than zero")
+	}
+	return timeout, nil
+}
+
+// requestTimeoutValidator checks request_timeout in the configuration already at validate.
+type requestTimeoutValidator struct{}
+
+func (requestTimeoutValidator) Description(context.Context) string {
+	return "a duration longer than zero, such as 30s or 2m"
+}
+
+func (v requestTimeoutValidator) MarkdownDescription(ctx context.Context) string {
+	return v.Description(ctx)
+}
+
+func (requestTimeoutValidator) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
+	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
+		return
+	}
+	if _, err := parseRequestTimeout(req.ConfigValue.ValueString()); err != nil {
+		resp.Diagnostics.AddAttributeError(req.Path, "Invalid request timeout", err.Error()+".")
+	}
 }
 
 func withDefault(value, fallback string) string {

@@ -1,10 +1,14 @@
 package provider
 
 import (
+	"context"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/idp-platform/terraform-provider-idp/internal/keycloak"
@@ -52,16 +56,66 @@ func TestResolveConfig(t *testing.T) {
 	}{
 		"NothingConfigured": {
 			reason: "With neither blocks nor variables every backend is left unconfigured, which is not an error.",
+			want:   backendConfigs{clusterRequestTimeout: 30 * time.Second},
 		},
 		"AllFromEnvironment": {
 			reason: "Every backend can be configured from IDP_* variables alone, with the documented defaults.",
 			env:    sandboxEnv,
 			want: backendConfigs{
-				management: &kube.Config{KubeconfigPath: "/env/kubeconfig"},
+				management: &kube.Config{KubeconfigPath: "/env/kubeconfig", RequestTimeout: 30 * time.Second, Name: "management cluster"},
 				vault: &vault.Config{Address: "http://vault.env:8200", AppRoleMount: "approle", AppRoleRoleID: "env-role",
-					AppRoleSecretID: "env-secret", JWTMount: "jwt", KVMount: "secret", Prefix: "idp"},
-				keycloak: &keycloak.Config{URL: "http://keycloak.env", Realm: "idp", AuthRealm: "idp", ClientID: "provider", ClientSecret: "env-client-secret"},
+					AppRoleSecretID: "env-secret", JWTMount: "jwt", KVMount: "secret", Prefix: "idp", RequestTimeout: 30 * time.Second},
+				keycloak: &keycloak.Config{URL: "http://keycloak.env", Realm: "idp", AuthRealm: "idp", ClientID: "provider", ClientSecret: "env-client-secret",
+					RequestTimeout: 30 * time.Second},
+				clusterRequestTimeout: 30 * time.Second,
 			},
+		},
+		"RequestTimeoutsFromConfiguration": {
+			reason: "request_timeout in a block sets that backend's bound without discarding the block's connection settings from the " +
+				"environment; the management cluster's also bounds workload clusters.",
+			env: withEnv(sandboxEnv, map[string]string{"IDP_VAULT_REQUEST_TIMEOUT": "1m"}),
+			model: providerModel{
+				ManagementCluster: &managementClusterModel{RequestTimeout: str("3s")},
+				Vault:             &vaultModel{RequestTimeout: str("4s")},
+				Keycloak:          &keycloakModel{RequestTimeout: str("1m30s")},
+			},
+			want: backendConfigs{
+				management: &kube.Config{KubeconfigPath: "/env/kubeconfig", RequestTimeout: 3 * time.Second, Name: "management cluster"},
+				vault: &vault.Config{Address: "http://vault.env:8200", AppRoleMount: "approle", AppRoleRoleID: "env-role",
+					AppRoleSecretID: "env-secret", JWTMount: "jwt", KVMount: "secret", Prefix: "idp", RequestTimeout: 4 * time.Second},
+				keycloak: &keycloak.Config{URL: "http://keycloak.env", Realm: "idp", AuthRealm: "idp", ClientID: "provider", ClientSecret: "env-client-secret",
+					RequestTimeout: 90 * time.Second},
+				clusterRequestTimeout: 3 * time.Second,
+			},
+		},
+		"RequestTimeoutFromEnvironment": {
+			reason: "IDP_<BLOCK>_REQUEST_TIMEOUT sets the bound when the block does not, also for workload clusters without a management cluster.",
+			env:    map[string]string{"IDP_MANAGEMENT_CLUSTER_REQUEST_TIMEOUT": "10s", "IDP_VAULT_ADDRESS": "http://v", "IDP_VAULT_TOKEN": "t", "IDP_VAULT_REQUEST_TIMEOUT": "45s"},
+			want: backendConfigs{
+				vault: &vault.Config{Address: "http://v", Token: "t", AppRoleMount: "approle", JWTMount: "jwt", KVMount: "secret", Prefix: "idp",
+					RequestTimeout: 45 * time.Second},
+				clusterRequestTimeout: 10 * time.Second,
+			},
+		},
+		"RequestTimeoutNotADuration": {
+			reason: "A request timeout that is not a duration is an error on its attribute.",
+			model:  providerModel{Vault: &vaultModel{Address: str("http://v"), Token: str("t"), RequestTimeout: str("30")}},
+			diags:  []diagSummary{{Path: "vault.request_timeout", Summary: "Invalid request timeout"}},
+		},
+		"RequestTimeoutZero": {
+			reason: "A zero timeout would fail every request; it is refused rather than read as no bound.",
+			model:  providerModel{Keycloak: &keycloakModel{URL: str("http://k"), Realm: str("r"), Username: str("u"), Password: str("p"), RequestTimeout: str("0s")}},
+			diags:  []diagSummary{{Path: "keycloak.request_timeout", Summary: "Invalid request timeout"}},
+		},
+		"RequestTimeoutBadInEnvironment": {
+			reason: "A bad value from the environment is reported on the attribute it stands for.",
+			env:    withEnv(sandboxEnv, map[string]string{"IDP_MANAGEMENT_CLUSTER_REQUEST_TIMEOUT": "-1s"}),
+			diags:  []diagSummary{{Path: "management_cluster.request_timeout", Summary: "Invalid request timeout"}},
+		},
+		"RequestTimeoutUnknown": {
+			reason: "The request timeout may not depend on values of the same apply either.",
+			model:  providerModel{ManagementCluster: &managementClusterModel{RequestTimeout: types.StringUnknown()}},
+			diags:  []diagSummary{{Path: "management_cluster.request_timeout", Summary: "Provider configuration is not known until apply"}},
 		},
 		"ConfigAuthOverridesEnvironmentAuth": {
 			reason: "A token in the configuration replaces the AppRole of the environment instead of conflicting with it.",
@@ -72,10 +126,13 @@ func TestResolveConfig(t *testing.T) {
 				Keycloak:          &keycloakModel{Username: str("admin"), Password: str("pw")},
 			},
 			want: backendConfigs{
-				management: &kube.Config{Host: "https://k8s.example:6443", Token: "t", CACertificatePEM: "PEM"},
+				management: &kube.Config{Host: "https://k8s.example:6443", Token: "t", CACertificatePEM: "PEM", RequestTimeout: 30 * time.Second,
+					Name: "management cluster"},
 				vault: &vault.Config{Address: "http://vault.env:8200", Token: "root", AppRoleMount: "approle", JWTMount: "jwt",
-					KVMount: "kv", Prefix: "teams/platform"},
-				keycloak: &keycloak.Config{URL: "http://keycloak.env", Realm: "idp", AuthRealm: "master", Username: "admin", Password: "pw"},
+					KVMount: "kv", Prefix: "teams/platform", RequestTimeout: 30 * time.Second},
+				keycloak: &keycloak.Config{URL: "http://keycloak.env", Realm: "idp", AuthRealm: "master", Username: "admin", Password: "pw",
+					RequestTimeout: 30 * time.Second},
+				clusterRequestTimeout: 30 * time.Second,
 			},
 		},
 		"KubeconfigAndHost": {
@@ -174,6 +231,43 @@ func TestResolveConfig(t *testing.T) {
 			}
 			if diff := cmp.Diff(tc.want, got, cmp.AllowUnexported(backendConfigs{})); diff != "" {
 				t.Errorf("%s\nresolveConfig(...): -want, +got:\n%s", tc.reason, diff)
+			}
+		})
+	}
+}
+
+// withEnv is base with extra set on top.
+func withEnv(base, extra map[string]string) map[string]string {
+	env := make(map[string]string, len(base)+len(extra))
+	for k, v := range base {
+		env[k] = v
+	}
+	for k, v := range extra {
+		env[k] = v
+	}
+	return env
+}
+
+func TestRequestTimeoutValidator(t *testing.T) {
+	cases := map[string]struct {
+		reason string
+		value  types.String
+		want   []diagSummary
+	}{
+		"Duration":    {reason: "A Go duration is accepted.", value: str("1m30s")},
+		"Null":        {reason: "An unset timeout takes the default.", value: types.StringNull()},
+		"Unknown":     {reason: "An unknown value is left to Configure, which reports it.", value: types.StringUnknown()},
+		"NoUnit":      {reason: "A number without a unit is ambiguous.", value: str("30"), want: []diagSummary{{Path: "vault.request_timeout", Summary: "Invalid request timeout"}}},
+		"Negative":    {reason: "A negative timeout bounds nothing.", value: str("-5s"), want: []diagSummary{{Path: "vault.request_timeout", Summary: "Invalid request timeout"}}},
+		"NotDuration": {reason: "Words are not durations.", value: str("soon"), want: []diagSummary{{Path: "vault.request_timeout", Summary: "Invalid request timeout"}}},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			req := validator.StringRequest{Path: path.Root("vault").AtName("request_timeout"), ConfigValue: tc.value}
+			var resp validator.StringResponse
+			requestTimeoutValidator{}.ValidateString(context.Background(), req, &resp)
+			if diff := cmp.Diff(tc.want, summarize(resp.Diagnostics)); diff != "" {
+				t.Errorf("%s\nValidateString(%s): -want, +got:\n%s", tc.reason, tc.value, diff)
 			}
 		})
 	}

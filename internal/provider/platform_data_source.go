@@ -129,13 +129,13 @@ func readManagementCluster(ctx context.Context, b *backends, diags *diag.Diagnos
 	}
 	version, err := cluster.ServerVersion(ctx)
 	if err != nil {
-		diags.AddError("Cannot reach the management cluster",
-			err.Error()+"\n\nCheck that the API server is running and that the management_cluster block's credentials are valid.")
+		diags.Append(b.managementClusterError("Cannot reach the management cluster", err,
+			"Check that the API server is running and that the management_cluster block's credentials are valid."))
 		return nil
 	}
 	crossplane, err := cluster.HasAPIGroup(ctx, crossplaneAPIGroup)
 	if err != nil {
-		diags.AddError("Cannot read the management cluster's APIs", err.Error())
+		diags.Append(b.managementClusterError("Cannot read the management cluster's APIs", err, ""))
 		return nil
 	}
 	tflog.Debug(ctx, "management cluster reached", map[string]any{"host": cluster.Host(), "version": version, "crossplane": crossplane})
@@ -153,13 +153,13 @@ func readVault(ctx context.Context, b *backends, diags *diag.Diagnostics) *platf
 	}
 	health, err := client.Health(ctx)
 	if err != nil {
-		diags.AddError("Cannot read Vault's health", err.Error())
+		diags.Append(b.vaultError("Cannot read Vault's health", err, ""))
 		return nil
 	}
 	mount, err := client.KVMount(ctx)
 	if err != nil {
-		diags.AddError("Vault KV mount is not usable",
-			err.Error()+"\n\nSet vault.kv_mount (or IDP_VAULT_KV_MOUNT) to a KV version 2 mount the provider's token may use.")
+		diags.Append(b.vaultError("Vault KV mount is not usable", err,
+			"Set vault.kv_mount (or IDP_VAULT_KV_MOUNT) to a KV version 2 mount the provider's token may use."))
 		return nil
 	}
 	tflog.Debug(ctx, "vault reached", map[string]any{"address": client.Address(), "version": health.Version, "sealed": health.Sealed})
@@ -181,8 +181,8 @@ func readKeycloak(ctx context.Context, b *backends, diags *diag.Diagnostics) *pl
 	}
 	realm, err := client.Realm(ctx)
 	if err != nil {
-		diags.AddError("Cannot read the Keycloak realm",
-			err.Error()+"\n\nCheck keycloak.realm, and that the provider's client may view the realm (realm-management role view-realm).")
+		diags.Append(b.keycloakError("Cannot read the Keycloak realm", err,
+			"Check keycloak.realm, and that the provider's client may view the realm (realm-management role view-realm)."))
 		return nil
 	}
 	return &platformKeycloakModel{

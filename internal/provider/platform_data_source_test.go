@@ -122,6 +122,7 @@ func TestAccProviderBadConfiguration(t *testing.T) {
 	cases := map[string]struct {
 		reason string
 		block  string
+		env    map[string]string // set for the provider, which runs in this process
 		want   *regexp.Regexp
 	}{
 		"UnreachableVault": {
@@ -149,9 +150,23 @@ func TestAccProviderBadConfiguration(t *testing.T) {
 			block:  "vault {\n token = \"t\"\n jwt_role = \"ci\"\n jwt = \"x\"\n}",
 			want:   regexp.MustCompile(`Conflicting Vault credentials`),
 		},
+		"BadRequestTimeout": {
+			reason: "A request timeout that is not a duration fails on its attribute before any backend is contacted.",
+			block:  `management_cluster { request_timeout = "30" }`,
+			want:   regexp.MustCompile(`Invalid request timeout(.|\n)*request_timeout = "30"(.|\n)*is not a duration`),
+		},
+		"BadRequestTimeoutFromEnvironment": {
+			reason: "A bad IDP_<BLOCK>_REQUEST_TIMEOUT is reported at plan, naming the variable.",
+			block:  `keycloak {}`,
+			env:    map[string]string{"IDP_KEYCLOAK_REQUEST_TIMEOUT": "0s"},
+			want:   regexp.MustCompile(`Invalid request timeout(.|\n)*IDP_KEYCLOAK_REQUEST_TIMEOUT`),
+		},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
+			for key, value := range tc.env {
+				t.Setenv(key, value)
+			}
 			config := fmt.Sprintf("provider \"idp\" {\n  %s\n}\n\ndata \"idp_platform\" \"this\" {}\n", tc.block)
 			resource.Test(t, resource.TestCase{
 				ProtoV6ProviderFactories: testProviders,

@@ -11,6 +11,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/provider"
 	"github.com/hashicorp/terraform-plugin-framework/provider/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 )
 
 // New returns the provider factory providerserver.Serve and the acceptance tests use.
@@ -37,6 +38,14 @@ func stringAttr(block, name, description string, sensitive bool) schema.StringAt
 	}
 }
 
+// requestTimeoutAttr is the request_timeout of a backend's block; what to name it says what it bounds.
+func requestTimeoutAttr(block, bounds, more string) schema.StringAttribute {
+	attr := stringAttr(block, "request_timeout", "How long to wait for "+bounds+": a duration such as `30s` or `2m`, default `30s`. "+
+		"A backend that does not answer in time fails the operation with a diagnostic that names it, instead of hanging. "+more, false)
+	attr.Validators = []validator.String{requestTimeoutValidator{}}
+	return attr
+}
+
 func (p *idpProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *provider.SchemaResponse) {
 	const mc, v, kc = "management_cluster", "vault", "keycloak"
 	resp.Schema = schema.Schema{
@@ -56,6 +65,9 @@ func (p *idpProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *
 					"host":                   stringAttr(mc, "host", "`https://` URL of the management cluster's API server, used with `token`.", false),
 					"token":                  stringAttr(mc, "token", "Bearer token for `host`.", true),
 					"cluster_ca_certificate": stringAttr(mc, "cluster_ca_certificate", "PEM CA certificate that signed the API server's certificate; the system roots when empty.", false),
+					"request_timeout": requestTimeoutAttr(mc, "the API server to begin each answer",
+						"Once an answer has begun it may take longer, so watches and long reads are not cut. The same bound applies to the "+
+							"API servers of the workload clusters apps are released to."),
 				},
 			},
 			v: schema.SingleNestedBlock{
@@ -72,6 +84,8 @@ func (p *idpProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *
 					"jwt":               stringAttr(v, "jwt", "The JWT presented to `jwt_role`.", true),
 					"kv_mount":          stringAttr(v, "kv_mount", "Mount path of the KV version 2 engine the platform stores secrets in. Default `secret`.", false),
 					"prefix":            stringAttr(v, "prefix", "Path prefix inside `kv_mount` under which the platform keeps `clusters/` and `credentials/`. Default `idp`.", false),
+					"request_timeout": requestTimeoutAttr(v, "each attempt of a Vault request",
+						"A 5xx answer or a failed connection is retried up to 3 times with backoff; an attempt that got no answer is not."),
 				},
 			},
 			"helm": schema.SingleNestedBlock{
@@ -92,6 +106,8 @@ func (p *idpProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *
 					"client_secret": stringAttr(kc, "client_secret", "Secret of `client_id`.", true),
 					"username":      stringAttr(kc, "username", "Admin user name, as an alternative to client credentials.", false),
 					"password":      stringAttr(kc, "password", "Password of `username`.", true),
+					"request_timeout": requestTimeoutAttr(kc, "each attempt of a Keycloak request",
+						"A 5xx answer or a failed connection is retried up to 2 times with backoff; an attempt that got no answer is not."),
 				},
 			},
 		},

@@ -5,8 +5,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
+	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	vaultapi "github.com/hashicorp/vault/api"
 )
@@ -25,9 +28,14 @@ type Config struct {
 	JWT             string
 	KVMount         string
 	Prefix          string
+	// RequestTimeout bounds each attempt of a request, from sending it to reading the whole answer. An
+	// attempt that gets no answer in time is not repeated: a Vault that is stopped or cut off stays so
+	// for longer than a retry waits. Zero keeps the Vault client's defaults.
+	RequestTimeout time.Duration
 }
 
-// maxRetries is how often Vault's client retries a 5xx or 412 answer, with backoff.
+// maxRetries is how often Vault's client retries a 5xx or 412 answer or a failed connection, with
+// backoff.
 const maxRetries = 3
 
 // Client is logged in to Vault.
@@ -49,6 +57,13 @@ func NewClient(ctx context.Context, cfg Config) (*Client, error) {
 	}
 	apiConfig.Address = cfg.Address
 	apiConfig.MaxRetries = maxRetries
+	apiConfig.CheckRetry = retryTransient
+	if cfg.RequestTimeout > 0 {
+		apiConfig.HttpClient.Timeout = cfg.RequestTimeout
+		// The client's own Timeout spans a call with its retries; it is only a backstop here, since
+		// every attempt and every wait between attempts is bounded already.
+		apiConfig.Timeout = (maxRetries+1)*cfg.RequestTimeout + maxRetries*apiConfig.MaxRetryWait
+	}
 	if cfg.CACertFile != "" {
 		if err := apiConfig.ConfigureTLS(&vaultapi.TLSConfig{CACert: cfg.CACertFile}); err != nil {
 			return nil, fmt.Errorf("cannot use CA certificate %s: %w", cfg.CACertFile, err)
@@ -94,6 +109,22 @@ func (c *Client) login(ctx context.Context, mount string, body map[string]any) e
 	}
 	c.api.SetToken(secret.Auth.ClientToken)
 	return nil
+}
+
+// retryTransient is Vault's retry policy (5xx, 412 and failed connections) except for attempts that
+// got no answer in time.
+func retryTransient(ctx context.Context, resp *http.Response, err error) (bool, error) {
+	if err != nil && IsNoAnswer(err) {
+		return false, nil
+	}
+	return vaultapi.DefaultRetryPolicy(ctx, resp, err)
+}
+
+// IsNoAnswer reports whether err comes from a Vault that did not answer within the request timeout
+// (or the caller's deadline), as opposed to one that answered with an error or refused the connection.
+func IsNoAnswer(err error) bool {
+	var netErr net.Error
+	return errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &netErr) && netErr.Timeout())
 }
 
 // loginError tells a refused credential from a Vault that could not be reached. Vault refuses with 400
