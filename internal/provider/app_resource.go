@@ -116,7 +116,9 @@ func (r *appResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp
 			"kubeconfig in Vault. Charts come from the platform's catalog of standardized charts or from a local " +
 			"directory or archive. Values are checked against the chart's `values.schema.json` at plan. Releases are " +
 			"stored as Helm stores them, so a release made by the helm CLI or the helm provider is imported by " +
-			"`cluster/namespace/name`.",
+			"`cluster/namespace/name`. An import does not read the release's values into state (they may hold secrets): " +
+			"state keeps their digest, so a configuration that states the release's chart, version and values exactly " +
+			"plans nothing, and any other plans one upgrade to the configuration.",
 		Attributes: map[string]schema.Attribute{
 			"id": schema.StringAttribute{
 				Computed:            true,
@@ -333,10 +335,11 @@ func (r *appResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanReq
 	if resp.Diagnostics.HasError() || plan.Chart == nil || plan.Values.IsUnknown() || plan.Chart.anyUnknown() || r.backends == nil {
 		return
 	}
+	var state *appModel
 	if !req.State.Raw.IsNull() {
-		var state appModel
-		resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-		if resp.Diagnostics.HasError() || releaseInputsUnchanged(plan, state) {
+		state = &appModel{}
+		resp.Diagnostics.Append(req.State.Get(ctx, state)...)
+		if resp.Diagnostics.HasError() || releaseInputsUnchanged(plan, *state) {
 			return
 		}
 	}
@@ -365,6 +368,12 @@ func (r *appResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanReq
 				"content out of the values (for example into a ConfigMap managed apart, or files the image holds), or shrink it.",
 				helm.MaxStoredReleaseBytes, size))
 	}
+	if state != nil && !resp.Diagnostics.HasError() && importedReleaseMatches(plan, *state, values) {
+		// The configuration describes the imported release exactly: keep the state as it is, so the plan
+		// is empty and no revision is made. The digest stays in state until the next real change.
+		tflog.Info(ctx, "the imported release matches the configuration", map[string]any{"release": appID(plan)})
+		resp.Diagnostics.Append(resp.Plan.Set(ctx, state)...)
+	}
 }
 
 // releaseInputsUnchanged reports whether plan asks for the chart and values state was applied with,
@@ -376,6 +385,41 @@ func releaseInputsUnchanged(plan, state appModel) bool {
 	p, s := plan.Chart, state.Chart
 	return p.Catalog.Equal(s.Catalog) && p.Repository.Equal(s.Repository) && p.Name.Equal(s.Name) && p.OCI.Equal(s.OCI) &&
 		p.Path.Equal(s.Path) && p.Version.Equal(s.Version) && p.Digest.Equal(s.Digest)
+}
+
+// importedValuesPrefix starts the values of an imported release in state: a YAML comment with the digest
+// of the release's values, which stands in for the values themselves (they may hold what was given as
+// secret) until the configuration's are applied.
+const importedValuesPrefix = "# the values of the imported release, "
+
+// importedValuesMarker is what an imported release's values are in state.
+func importedValuesMarker(values map[string]any) (types.String, error) {
+	digest, err := helm.ValuesDigest(values)
+	if err != nil {
+		return types.StringNull(), err
+	}
+	return types.StringValue(importedValuesPrefix + digest), nil
+}
+
+// importedReleaseMatches reports whether the state is that of an imported release whose chart, values
+// (the configuration's, with the sensitive ones merged in) and settings are what the plan asks for.
+func importedReleaseMatches(plan, state appModel, values map[string]any) bool {
+	marker := state.Values.ValueString()
+	if !strings.HasPrefix(marker, importedValuesPrefix) {
+		return false
+	}
+	want, err := importedValuesMarker(values)
+	if err != nil || want.ValueString() != marker {
+		return false
+	}
+	if len(state.Drift.Elements()) > 0 {
+		return false // the objects drifted: the plan must restore them
+	}
+	imported := state
+	imported.Values = plan.Values
+	return releaseInputsUnchanged(plan, imported) && plan.Cluster.Equal(state.Cluster) && plan.Namespace.Equal(state.Namespace) &&
+		plan.Name.Equal(state.Name) && plan.Wait.Equal(state.Wait) && plan.Atomic.Equal(state.Atomic) &&
+		plan.MaxHistory.Equal(state.MaxHistory) && plan.RollbackTo.Equal(state.RollbackTo) && plan.Timeouts.Equal(state.Timeouts)
 }
 
 // loadChartAndValues resolves the chart of model and parses its values, with the write-only sensitive
@@ -485,7 +529,7 @@ func (r *appResource) Create(ctx context.Context, req resource.CreateRequest, re
 	switch {
 	case errors.Is(err, helm.ErrReleaseNotFound):
 	case err != nil:
-		resp.Diagnostics.AddError("Cannot check for an existing release", err.Error())
+		resp.Diagnostics.Append(r.backends.workloadClusterError(plan.Cluster.ValueString(), "Cannot check for an existing release", err, ""))
 		return
 	case existing.Pending() || existing.Status == "failed":
 		// An apply interrupted during install, or an install that failed, left the name taken: clear it.
@@ -575,13 +619,19 @@ func (r *appResource) Read(ctx context.Context, req resource.ReadRequest, resp *
 		return
 	}
 	if err != nil {
-		resp.Diagnostics.AddError("Cannot read the release", err.Error())
+		resp.Diagnostics.Append(r.backends.workloadClusterError(state.Cluster.ValueString(), "Cannot read the release", err, ""))
 		return
 	}
 	if state.Chart == nil { // imported
-		// The release's values are not read into state: they may hold what was given as sensitive, and
-		// the configuration states the values anyway (the first apply after import re-applies them).
+		// The release's values are not read into state: they may hold what was given as sensitive. Their
+		// digest stands in for them, so a configuration that states them exactly plans nothing.
 		state.Chart = importedChart(rel)
+		marker, err := importedValuesMarker(rel.Values)
+		if err != nil {
+			resp.Diagnostics.AddError("Cannot read the values of the imported release", err.Error())
+			return
+		}
+		state.Values = marker
 	}
 	state.ID = types.StringValue(appID(state))
 	if resp.Diagnostics.Append(setReleaseAttributes(&state, engine, rel)...); resp.Diagnostics.HasError() {
@@ -644,7 +694,7 @@ func (r *appResource) Update(ctx context.Context, req resource.UpdateRequest, re
 	namespace, name := plan.Namespace.ValueString(), plan.Name.ValueString()
 	current, err := engine.Get(ctx, namespace, name)
 	if err != nil {
-		resp.Diagnostics.AddError("Cannot read the release before upgrading it", err.Error())
+		resp.Diagnostics.Append(r.backends.workloadClusterError(plan.Cluster.ValueString(), "Cannot read the release before upgrading it", err, ""))
 		return
 	}
 	if current.Pending() {
@@ -704,7 +754,7 @@ func (r *appResource) Delete(ctx context.Context, req resource.DeleteRequest, re
 		return
 	}
 	if err := engine.Uninstall(ctx, state.Namespace.ValueString(), state.Name.ValueString(), timeout); err != nil {
-		resp.Diagnostics.AddError("Cannot uninstall the release", err.Error())
+		resp.Diagnostics.Append(r.backends.workloadClusterError(state.Cluster.ValueString(), "Cannot uninstall the release", err, ""))
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/ProtonMail/go-crypto/openpgp"
@@ -238,12 +239,19 @@ resource "idp_app" "api" {
 					}
 					want := map[string]string{
 						"revision": "1", "status": "deployed", "chart_version": "1.0.0", "chart.catalog": "web-service",
-						"resources.#": "3", "values": "",
+						"resources.#": "3",
 					}
 					for key, value := range want {
 						if got := imported.Attributes[key]; got != value {
 							return fmt.Errorf("imported %s = %q, want %q", key, got, value)
 						}
+					}
+					// The values are not imported (they may hold secrets); their digest stands in for them.
+					if got := imported.Attributes["values"]; !regexp.MustCompile(`^# the values of the imported release, sha256:[0-9a-f]{64}$`).MatchString(got) {
+						return fmt.Errorf("imported values = %q, want the digest of the release's values", got)
+					}
+					if strings.Contains(imported.Attributes["values"], "ghcr.io/acme/api") {
+						return fmt.Errorf("the imported state holds the release's values")
 					}
 					return nil
 				},
@@ -259,6 +267,68 @@ resource "idp_app" "api" {
 					statecheck.ExpectKnownValue("idp_app.api", tfjsonpath.New("revision"), knownvalue.Int64Exact(2)),
 				},
 				Check: checkAvailable(t, namespace, name, 2),
+			},
+		},
+	})
+}
+
+// TestAccAppImportMatchingRelease imports a release the helm CLI made with exactly the chart and values
+// the configuration states: the plan after the import is empty (no new revision), and a change of
+// values afterwards upgrades it as usual.
+func TestAccAppImportMatchingRelease(t *testing.T) {
+	requireAcc(t)
+	const cluster, namespace, name = "acc-cli-match", "matched", "api"
+	archive, _ := packagedWebService(t)
+	valuesFile := filepath.Join(t.TempDir(), "values.yaml")
+	if err := os.WriteFile(valuesFile, []byte("image:\n  repository: ghcr.io/acme/api\n  tag: 2.3.1\nreplicas: 2\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	config := func(replicas string) string {
+		return workloadClusterConfig(cluster) + fmt.Sprintf(`
+resource "idp_app" "api" {
+  cluster   = idp_cluster.workload.name
+  namespace = %q
+  name      = %q
+  chart     = { catalog = "web-service", version = "1.0.0" }
+  values    = %s
+}
+`, namespace, name, webServiceValues(replicas))
+	}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviders,
+		TerraformVersionChecks:   writeOnlyCLIs,
+		CheckDestroy:             resource.ComposeTestCheckFunc(checkReleaseGone(t, namespace, name), checkClustersGone(t, cluster)),
+		Steps: []resource.TestStep{
+			{Config: workloadClusterConfig(cluster)},
+			{
+				PreConfig: func() {
+					helmCLI(t, "install", name, archive, "--namespace", namespace, "--create-namespace", "--wait", "--values", valuesFile)
+				},
+				Config:             config("2"),
+				ResourceName:       "idp_app.api",
+				ImportState:        true,
+				ImportStateId:      cluster + "/" + namespace + "/" + name,
+				ImportStatePersist: true,
+			},
+			{
+				Config: config("2"),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectEmptyPlan(),
+				}},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue("idp_app.api", tfjsonpath.New("revision"), knownvalue.Int64Exact(1)),
+				},
+				Check: checkAvailable(t, namespace, name, 2),
+			},
+			{
+				Config: config("3"),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction("idp_app.api", plancheck.ResourceActionUpdate),
+				}},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue("idp_app.api", tfjsonpath.New("revision"), knownvalue.Int64Exact(2)),
+				},
+				Check: checkAvailable(t, namespace, name, 3),
 			},
 		},
 	})
