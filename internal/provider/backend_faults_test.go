@@ -205,8 +205,8 @@ func TestAccBackendFaultsWorkloadCluster(t *testing.T) {
 				PreConfig: apiserver.freeze,
 				Config:    config,
 				PlanOnly:  true,
-				ExpectError: regexp.MustCompile(words("workload cluster at "+os.Getenv(sandbox.EnvWorkloadHost)) + `\s+` +
-					words("did not answer within "+faultTimeout)),
+				ExpectError: regexp.MustCompile(words(fmt.Sprintf("Workload cluster %q did not answer", cluster)) + `(.|\n)*` +
+					words("workload cluster at "+os.Getenv(sandbox.EnvWorkloadHost)) + `\s+` + words("did not answer within "+faultTimeout)),
 			},
 			{PreConfig: apiserver.resume, Config: config, PlanOnly: true},
 		},
