@@ -59,6 +59,7 @@ type backends struct {
 	configs backendConfigs
 
 	newManagementCluster func(kube.Config) (managementClusterAPI, error)
+	newCrossplane        func(kube.Config) (crossplaneAPI, error)
 	newVault             func(context.Context, vault.Config) (vaultAPI, error)
 	newKeycloak          func(context.Context, keycloak.Config) (keycloakAPI, error)
 
@@ -81,6 +82,13 @@ func newBackends(configs backendConfigs) *backends {
 		charts:  helm.Fetcher{Keyring: configs.chartKeyring},
 		newManagementCluster: func(cfg kube.Config) (managementClusterAPI, error) {
 			return kube.NewClient(cfg)
+		},
+		newCrossplane: func(cfg kube.Config) (crossplaneAPI, error) {
+			kubeClient, err := kube.NewClient(cfg)
+			if err != nil {
+				return nil, err
+			}
+			return crossplane.NewClient(kubeClient.RESTConfig())
 		},
 		newVault: func(ctx context.Context, cfg vault.Config) (vaultAPI, error) {
 			return vault.NewClient(ctx, cfg)
@@ -129,11 +137,7 @@ func (b *backends) Crossplane() (crossplaneAPI, diag.Diagnostics) {
 	if b.configs.management == nil {
 		return nil, notConfigured("management_cluster", "kubeconfig_path = \"~/.kube/management\"", "IDP_MANAGEMENT_CLUSTER_KUBECONFIG_PATH")
 	}
-	kubeClient, err := kube.NewClient(*b.configs.management)
-	if err != nil {
-		return nil, diag.Diagnostics{diag.NewErrorDiagnostic("Cannot use the management cluster configuration", err.Error())}
-	}
-	client, err := crossplane.NewClient(kubeClient.RESTConfig())
+	client, err := b.newCrossplane(*b.configs.management)
 	if err != nil {
 		return nil, diag.Diagnostics{diag.NewErrorDiagnostic("Cannot use the management cluster configuration", err.Error())}
 	}

@@ -74,6 +74,6 @@ func (d *clusterDataSource) Read(ctx context.Context, req datasource.ReadRequest
 	model.Endpoint = types.StringValue(stored.Endpoint)
 	model.CACertificate = types.StringValue(stored.CA)
 	model.KubeconfigPath = types.StringValue(cluster.location)
-	model.Status, model.KubernetesVersionActual = probeCluster(ctx, stored.Kubeconfig)
+	model.Status, model.KubernetesVersionActual = probeCluster(ctx, name, stored.Kubeconfig, d.backends.configs.clusterRequestTimeout)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &model)...)
 }

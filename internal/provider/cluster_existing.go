@@ -35,14 +35,14 @@ func validateExistingConfig(config clusterModel) diag.Diagnostics {
 
 // registerKubeconfig checks that the kubeconfig reaches its cluster, writes it to Vault and fills the
 // computed attributes of model.
-func registerKubeconfig(ctx context.Context, store vaultAPI, name, raw string, model *clusterModel) diag.Diagnostics {
+func registerKubeconfig(ctx context.Context, store vaultAPI, name, raw string, timeout time.Duration, model *clusterModel) diag.Diagnostics {
 	var diags diag.Diagnostics
 	summary, err := kube.ParseKubeconfig([]byte(raw))
 	if err != nil {
 		diags.AddAttributeError(path.Root("kubeconfig_wo"), "Invalid kubeconfig", err.Error())
 		return diags
 	}
-	client, err := kube.NewClient(kube.Config{Kubeconfig: []byte(raw)})
+	client, err := kube.NewClient(kube.Config{Kubeconfig: []byte(raw), RequestTimeout: timeout, Name: fmt.Sprintf("cluster %q", name)})
 	if err != nil {
 		diags.AddAttributeError(path.Root("kubeconfig_wo"), "Invalid kubeconfig", err.Error())
 		return diags
@@ -68,8 +68,8 @@ func registerKubeconfig(ctx context.Context, store vaultAPI, name, raw string, m
 
 // probeCluster asks the cluster for its version. An unreachable cluster is a status, not an error:
 // refresh must not fail because a registered cluster is down.
-func probeCluster(ctx context.Context, kubeconfig string) (status, version types.String) {
-	client, err := kube.NewClient(kube.Config{Kubeconfig: []byte(kubeconfig)})
+func probeCluster(ctx context.Context, name, kubeconfig string, timeout time.Duration) (status, version types.String) {
+	client, err := kube.NewClient(kube.Config{Kubeconfig: []byte(kubeconfig), RequestTimeout: timeout, Name: fmt.Sprintf("cluster %q", name)})
 	if err == nil {
 		ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 		defer cancel()

@@ -285,7 +285,7 @@ func (r *clusterResource) Create(ctx context.Context, req resource.CreateRequest
 		resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 		return
 	}
-	if resp.Diagnostics.Append(registerKubeconfig(ctx, store, name, config.KubeconfigWO.ValueString(), &plan)...); resp.Diagnostics.HasError() {
+	if resp.Diagnostics.Append(registerKubeconfig(ctx, store, name, config.KubeconfigWO.ValueString(), r.backends.configs.clusterRequestTimeout, &plan)...); resp.Diagnostics.HasError() {
 		return
 	}
 	plan.ID = plan.Name
@@ -342,7 +342,7 @@ func (r *clusterResource) Read(ctx context.Context, req resource.ReadRequest, re
 	state.Endpoint = types.StringValue(stored.Endpoint)
 	state.CACertificate = types.StringValue(stored.CA)
 	state.KubeconfigPath = types.StringValue(store.KubeconfigLocation(name))
-	state.Status, state.KubernetesVersionActual = probeCluster(ctx, stored.Kubeconfig)
+	state.Status, state.KubernetesVersionActual = probeCluster(ctx, name, stored.Kubeconfig, r.backends.configs.clusterRequestTimeout)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
 }
 
@@ -440,7 +440,7 @@ func (r *clusterResource) Update(ctx context.Context, req resource.UpdateRequest
 	if resp.Diagnostics.Append(diags...); diags.HasError() {
 		return
 	}
-	if resp.Diagnostics.Append(registerKubeconfig(ctx, store, plan.Name.ValueString(), config.KubeconfigWO.ValueString(), &plan)...); resp.Diagnostics.HasError() {
+	if resp.Diagnostics.Append(registerKubeconfig(ctx, store, plan.Name.ValueString(), config.KubeconfigWO.ValueString(), r.backends.configs.clusterRequestTimeout, &plan)...); resp.Diagnostics.HasError() {
 		return
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
