@@ -27,7 +27,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 	chart "helm.sh/helm/v4/pkg/chart/v2"
-	"sigs.k8s.io/yaml"
 
 	"github.com/idp-platform/terraform-provider-idp/internal/catalog"
 	"github.com/idp-platform/terraform-provider-idp/internal/helm"
@@ -69,36 +68,6 @@ type appModel struct {
 	Resources      types.List     `tfsdk:"resources"`
 	Drift          types.List     `tfsdk:"drift"`
 	Timeouts       timeouts.Value `tfsdk:"timeouts"`
-}
-
-type appChartModel struct {
-	Catalog    types.String `tfsdk:"catalog"`
-	Repository types.String `tfsdk:"repository"`
-	Name       types.String `tfsdk:"name"`
-	OCI        types.String `tfsdk:"oci"`
-	Path       types.String `tfsdk:"path"`
-	Version    types.String `tfsdk:"version"`
-	Digest     types.String `tfsdk:"digest"`
-}
-
-// remote names the chart of a repository or registry source.
-func (c *appChartModel) remote() helm.RemoteChart {
-	return helm.RemoteChart{
-		Repository: c.Repository.ValueString(),
-		Name:       c.Name.ValueString(),
-		OCI:        c.OCI.ValueString(),
-		Version:    c.Version.ValueString(),
-		Digest:     c.Digest.ValueString(),
-	}
-}
-
-func (c *appChartModel) anyUnknown() bool {
-	for _, v := range []types.String{c.Catalog, c.Repository, c.Name, c.OCI, c.Path, c.Version, c.Digest} {
-		if v.IsUnknown() {
-			return true
-		}
-	}
-	return false
 }
 
 func (r *appResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
@@ -304,24 +273,6 @@ func (r *appResource) ValidateConfig(ctx context.Context, req resource.ValidateC
 	}
 }
 
-// ociReference checks the shape of chart.oci.
-type ociReference struct{}
-
-func (ociReference) Description(context.Context) string {
-	return "must be oci://host/path/chart, without a tag or digest"
-}
-
-func (v ociReference) MarkdownDescription(ctx context.Context) string { return v.Description(ctx) }
-
-func (ociReference) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
-	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
-		return
-	}
-	if err := helm.ValidOCIReference(req.ConfigValue.ValueString()); err != nil {
-		resp.Diagnostics.AddAttributeError(req.Path, "Invalid OCI reference", err.Error()+"; the version goes in chart.version and the archive digest in chart.digest.")
-	}
-}
-
 // ModifyPlan loads the chart and checks the values against its schema and against the size Kubernetes
 // stores, so that bad values fail the plan on the values attribute instead of the apply. A release whose
 // chart and values are those it was applied with was checked then: it is not checked again, so that the
@@ -385,101 +336,6 @@ func releaseInputsUnchanged(plan, state appModel) bool {
 	p, s := plan.Chart, state.Chart
 	return p.Catalog.Equal(s.Catalog) && p.Repository.Equal(s.Repository) && p.Name.Equal(s.Name) && p.OCI.Equal(s.OCI) &&
 		p.Path.Equal(s.Path) && p.Version.Equal(s.Version) && p.Digest.Equal(s.Digest)
-}
-
-// importedValuesPrefix starts the values of an imported release in state: a YAML comment with the digest
-// of the release's values, which stands in for the values themselves (they may hold what was given as
-// secret) until the configuration's are applied.
-const importedValuesPrefix = "# the values of the imported release, "
-
-// importedValuesMarker is what an imported release's values are in state.
-func importedValuesMarker(values map[string]any) (types.String, error) {
-	digest, err := helm.ValuesDigest(values)
-	if err != nil {
-		return types.StringNull(), err
-	}
-	return types.StringValue(importedValuesPrefix + digest), nil
-}
-
-// importedReleaseMatches reports whether the state is that of an imported release whose chart, values
-// (the configuration's, with the sensitive ones merged in) and settings are what the plan asks for.
-func importedReleaseMatches(plan, state appModel, values map[string]any) bool {
-	marker := state.Values.ValueString()
-	if !strings.HasPrefix(marker, importedValuesPrefix) {
-		return false
-	}
-	want, err := importedValuesMarker(values)
-	if err != nil || want.ValueString() != marker {
-		return false
-	}
-	if len(state.Drift.Elements()) > 0 {
-		return false // the objects drifted: the plan must restore them
-	}
-	imported := state
-	imported.Values = plan.Values
-	return releaseInputsUnchanged(plan, imported) && plan.Cluster.Equal(state.Cluster) && plan.Namespace.Equal(state.Namespace) &&
-		plan.Name.Equal(state.Name) && plan.Wait.Equal(state.Wait) && plan.Atomic.Equal(state.Atomic) &&
-		plan.MaxHistory.Equal(state.MaxHistory) && plan.RollbackTo.Equal(state.RollbackTo) && plan.Timeouts.Equal(state.Timeouts)
-}
-
-// loadChartAndValues resolves the chart of model and parses its values, with the write-only sensitive
-// values (which only the configuration holds) merged over them.
-func (r *appResource) loadChartAndValues(ctx context.Context, model appModel, sensitive types.String) (*chart.Chart, map[string]any, diag.Diagnostics) {
-	var diags diag.Diagnostics
-	var (
-		ch  *chart.Chart
-		err error
-	)
-	switch c := model.Chart; {
-	case !c.Catalog.IsNull():
-		ch, err = catalog.Load(c.Catalog.ValueString(), c.Version.ValueString())
-	case !c.Path.IsNull():
-		ch, err = helm.LoadChart(c.Path.ValueString())
-	default:
-		var fetched helm.FetchedChart
-		tflog.Debug(ctx, "fetching chart", map[string]any{"chart": c.remote().String()})
-		fetched, err = r.backends.charts.Fetch(ctx, c.remote())
-		ch = fetched.Chart
-	}
-	if err != nil {
-		diags.AddAttributeError(path.Root("chart"), "Cannot load the chart", err.Error())
-		return nil, nil, diags
-	}
-	values := map[string]any{}
-	if raw := model.Values.ValueString(); raw != "" {
-		if err := yaml.Unmarshal([]byte(raw), &values); err != nil {
-			diags.AddAttributeError(path.Root("values"), "Values are not YAML", err.Error())
-			return nil, nil, diags
-		}
-	}
-	if raw := sensitive.ValueString(); raw != "" {
-		secret := map[string]any{}
-		if err := yaml.Unmarshal([]byte(raw), &secret); err != nil {
-			// The YAML error could quote the secret, so it is not passed on.
-			diags.AddAttributeError(path.Root("sensitive_values_wo"), "Sensitive values are not YAML", "sensitive_values_wo must be a YAML mapping.")
-			return nil, nil, diags
-		}
-		values = mergeValues(values, secret)
-	}
-	return ch, values, diags
-}
-
-// mergeValues merges over into base, recursing into mappings; over wins elsewhere.
-func mergeValues(base, over map[string]any) map[string]any {
-	merged := make(map[string]any, len(base))
-	for k, v := range base {
-		merged[k] = v
-	}
-	for k, v := range over {
-		if overMap, ok := v.(map[string]any); ok {
-			if baseMap, ok := merged[k].(map[string]any); ok {
-				merged[k] = mergeValues(baseMap, overMap)
-				continue
-			}
-		}
-		merged[k] = v
-	}
-	return merged
 }
 
 // releaseInputs resolves what an install or upgrade needs: the chart, the values with the sensitive
@@ -652,26 +508,6 @@ func (r *appResource) Read(ctx context.Context, req resource.ReadRequest, resp *
 		}
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
-}
-
-// importedChart names the chart of an imported release: a catalog chart when the catalog ships one of
-// that name, otherwise a path the configuration must set.
-func importedChart(rel helm.Release) *appChartModel {
-	for _, name := range catalog.Names() {
-		if name == rel.ChartName {
-			chart := nullChart()
-			chart.Catalog, chart.Version = types.StringValue(name), types.StringValue(rel.ChartVersion)
-			return chart
-		}
-	}
-	chart := nullChart()
-	chart.Path = types.StringValue(rel.ChartName)
-	return chart
-}
-
-func nullChart() *appChartModel {
-	null := types.StringNull()
-	return &appChartModel{Catalog: null, Repository: null, Name: null, OCI: null, Path: null, Version: null, Digest: null}
 }
 
 func (r *appResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {

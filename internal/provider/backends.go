@@ -334,6 +334,27 @@ func (b *backends) RegisteredClusterEngine(ctx context.Context, name string) (*h
 	return engine, true, diags
 }
 
+// ClusterClient returns a Kubernetes client of a registered cluster, bounded by the request timeout,
+// with the registration it was built from; a cluster Vault does not know is an error on the attribute at.
+func (b *backends) ClusterClient(ctx context.Context, name string, at path.Path) (registeredCluster, *kube.Client, diag.Diagnostics) {
+	cluster, found, diags := b.Cluster(ctx, name)
+	if diags.HasError() {
+		return registeredCluster{}, nil, diags
+	}
+	if !found {
+		diags.Append(unknownCluster(at, name, cluster.location, "")...)
+		return registeredCluster{}, nil, diags
+	}
+	client, err := kube.NewClient(kube.Config{
+		Kubeconfig: []byte(cluster.kubeconfig.Kubeconfig), RequestTimeout: b.configs.clusterRequestTimeout, Name: fmt.Sprintf("cluster %q", name),
+	})
+	if err != nil {
+		diags.AddError("Cannot use the cluster's kubeconfig", fmt.Sprintf("%s: %v", cluster.location, err))
+		return registeredCluster{}, nil, diags
+	}
+	return cluster, client, diags
+}
+
 func (b *backends) clusterLocation(ctx context.Context, name string) string {
 	if store, diags := b.Vault(ctx); !diags.HasError() {
 		return store.KubeconfigLocation(name)

@@ -62,18 +62,13 @@ func (d *clusterDataSource) Read(ctx context.Context, req datasource.ReadRequest
 		return
 	}
 	name := model.Name.ValueString()
-	cluster, found, diags := d.backends.Cluster(ctx, name)
+	cluster, client, diags := d.backends.ClusterClient(ctx, name, path.Root("name"))
 	if resp.Diagnostics.Append(diags...); diags.HasError() {
 		return
 	}
-	if !found {
-		resp.Diagnostics.Append(unknownCluster(path.Root("name"), name, cluster.location, "")...)
-		return
-	}
-	stored := cluster.kubeconfig
-	model.Endpoint = types.StringValue(stored.Endpoint)
-	model.CACertificate = types.StringValue(stored.CA)
+	model.Endpoint = types.StringValue(cluster.kubeconfig.Endpoint)
+	model.CACertificate = types.StringValue(cluster.kubeconfig.CA)
 	model.KubeconfigPath = types.StringValue(cluster.location)
-	model.Status, model.KubernetesVersionActual = probeCluster(ctx, name, stored.Kubeconfig, d.backends.configs.clusterRequestTimeout)
+	model.Status, model.KubernetesVersionActual = probe(ctx, client)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &model)...)
 }

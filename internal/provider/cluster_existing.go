@@ -70,14 +70,21 @@ func registerKubeconfig(ctx context.Context, store vaultAPI, name, raw string, t
 // refresh must not fail because a registered cluster is down.
 func probeCluster(ctx context.Context, name, kubeconfig string, timeout time.Duration) (status, version types.String) {
 	client, err := kube.NewClient(kube.Config{Kubeconfig: []byte(kubeconfig), RequestTimeout: timeout, Name: fmt.Sprintf("cluster %q", name)})
-	if err == nil {
-		ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
-		defer cancel()
-		var v string
-		if v, err = client.ServerVersion(ctx); err == nil {
-			return types.StringValue(clusterReady), types.StringValue(v)
-		}
+	if err != nil {
+		tflog.Warn(ctx, "the cluster's kubeconfig is not usable", map[string]any{"error": err.Error()})
+		return types.StringValue(clusterUnreachable), types.StringNull()
 	}
-	tflog.Warn(ctx, "the cluster's API server did not answer", map[string]any{"error": err.Error()})
-	return types.StringValue(clusterUnreachable), types.StringNull()
+	return probe(ctx, client)
+}
+
+// probe asks a cluster's API server for its version, within 15 seconds.
+func probe(ctx context.Context, client *kube.Client) (status, version types.String) {
+	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	v, err := client.ServerVersion(ctx)
+	if err != nil {
+		tflog.Warn(ctx, "the cluster's API server did not answer", map[string]any{"error": err.Error()})
+		return types.StringValue(clusterUnreachable), types.StringNull()
+	}
+	return types.StringValue(clusterReady), types.StringValue(v)
 }
