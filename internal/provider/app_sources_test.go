@@ -2,16 +2,22 @@ package provider
 
 import (
 	"bytes"
+	"compress/gzip"
+	"context"
 	"crypto/rand"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"sort"
 	"strings"
 	"testing"
 
@@ -26,6 +32,7 @@ import (
 	chartutil "helm.sh/helm/v4/pkg/chart/v2/util"
 	"helm.sh/helm/v4/pkg/provenance"
 	repo "helm.sh/helm/v4/pkg/repo/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/yaml"
 
 	"github.com/idp-platform/terraform-provider-idp/internal/catalog"
@@ -273,18 +280,28 @@ resource "idp_app" "api" {
 }
 
 // TestAccAppImportMatchingRelease imports a release the helm CLI made with exactly the chart and values
-// the configuration states: the plan after the import is empty (no new revision), and a change of
-// values afterwards upgrades it as usual.
+// the configuration states, as Helm v4 stores it and rewritten as Helm v3 stored it: the plan after the
+// import is empty (no new revision), and a change of values afterwards upgrades it as usual.
 func TestAccAppImportMatchingRelease(t *testing.T) {
 	requireAcc(t)
-	const cluster, namespace, name = "acc-cli-match", "matched", "api"
 	archive, _ := packagedWebService(t)
 	valuesFile := filepath.Join(t.TempDir(), "values.yaml")
 	if err := os.WriteFile(valuesFile, []byte("image:\n  repository: ghcr.io/acme/api\n  tag: 2.3.1\nreplicas: 2\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	config := func(replicas string) string {
-		return workloadClusterConfig(cluster) + fmt.Sprintf(`
+	cases := map[string]struct {
+		namespace string
+		// storedAs rewrites the release record the helm CLI wrote, as another Helm would have written it.
+		storedAs func(t *testing.T, namespace, name string)
+	}{
+		"HelmV4":              {namespace: "matched-v4", storedAs: func(*testing.T, string, string) {}},
+		"HelmV3StorageFormat": {namespace: "matched-v3", storedAs: storeAsHelmV3},
+	}
+	for caseName, tc := range cases {
+		t.Run(caseName, func(t *testing.T) {
+			const cluster, name = "acc-cli-match", "api"
+			config := func(replicas string) string {
+				return workloadClusterConfig(cluster) + fmt.Sprintf(`
 resource "idp_app" "api" {
   cluster   = idp_cluster.workload.name
   namespace = %q
@@ -292,46 +309,107 @@ resource "idp_app" "api" {
   chart     = { catalog = "web-service", version = "1.0.0" }
   values    = %s
 }
-`, namespace, name, webServiceValues(replicas))
+`, tc.namespace, name, webServiceValues(replicas))
+			}
+			resource.Test(t, resource.TestCase{
+				ProtoV6ProviderFactories: testProviders,
+				TerraformVersionChecks:   writeOnlyCLIs,
+				CheckDestroy:             resource.ComposeTestCheckFunc(checkReleaseGone(t, tc.namespace, name), checkClustersGone(t, cluster)),
+				Steps: []resource.TestStep{
+					{Config: workloadClusterConfig(cluster)},
+					{
+						PreConfig: func() {
+							helmCLI(t, "install", name, archive, "--namespace", tc.namespace, "--create-namespace", "--wait", "--values", valuesFile)
+							tc.storedAs(t, tc.namespace, name)
+						},
+						Config:             config("2"),
+						ResourceName:       "idp_app.api",
+						ImportState:        true,
+						ImportStateId:      cluster + "/" + tc.namespace + "/" + name,
+						ImportStatePersist: true,
+					},
+					{
+						Config: config("2"),
+						ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+							plancheck.ExpectEmptyPlan(),
+						}},
+						ConfigStateChecks: []statecheck.StateCheck{
+							statecheck.ExpectKnownValue("idp_app.api", tfjsonpath.New("revision"), knownvalue.Int64Exact(1)),
+						},
+						Check: checkAvailable(t, tc.namespace, name, 2),
+					},
+					{
+						Config: config("3"),
+						ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+							plancheck.ExpectResourceAction("idp_app.api", plancheck.ResourceActionUpdate),
+						}},
+						ConfigStateChecks: []statecheck.StateCheck{
+							statecheck.ExpectKnownValue("idp_app.api", tfjsonpath.New("revision"), knownvalue.Int64Exact(2)),
+						},
+						Check: checkAvailable(t, tc.namespace, name, 3),
+					},
+				},
+			})
+		})
 	}
-	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: testProviders,
-		TerraformVersionChecks:   writeOnlyCLIs,
-		CheckDestroy:             resource.ComposeTestCheckFunc(checkReleaseGone(t, namespace, name), checkClustersGone(t, cluster)),
-		Steps: []resource.TestStep{
-			{Config: workloadClusterConfig(cluster)},
-			{
-				PreConfig: func() {
-					helmCLI(t, "install", name, archive, "--namespace", namespace, "--create-namespace", "--wait", "--values", valuesFile)
-				},
-				Config:             config("2"),
-				ResourceName:       "idp_app.api",
-				ImportState:        true,
-				ImportStateId:      cluster + "/" + namespace + "/" + name,
-				ImportStatePersist: true,
-			},
-			{
-				Config: config("2"),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectEmptyPlan(),
-				}},
-				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue("idp_app.api", tfjsonpath.New("revision"), knownvalue.Int64Exact(1)),
-				},
-				Check: checkAvailable(t, namespace, name, 2),
-			},
-			{
-				Config: config("3"),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction("idp_app.api", plancheck.ResourceActionUpdate),
-				}},
-				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue("idp_app.api", tfjsonpath.New("revision"), knownvalue.Int64Exact(2)),
-				},
-				Check: checkAvailable(t, namespace, name, 3),
-			},
-		},
-	})
+}
+
+// storeAsHelmV3 rewrites the first revision of a release as Helm v3 stored it: without the apply method
+// Helm v4 records, and with v3's zero times instead of absent ones.
+func storeAsHelmV3(t *testing.T, namespace, name string) {
+	t.Helper()
+	secrets := workloadClient(t).CoreV1().Secrets(namespace)
+	ctx := context.Background()
+	secret, err := secrets.Get(ctx, "sh.helm.release.v1."+name+".v1", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	compressed, err := base64.StdEncoding.DecodeString(string(secret.Data["release"]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	reader, err := gzip.NewReader(bytes.NewReader(compressed))
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := io.ReadAll(reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var record map[string]any
+	if err := json.Unmarshal(raw, &record); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := record["apply_method"]; !ok {
+		t.Fatalf("the helm CLI's record has no apply_method, so it is not the v4 format this test rewrites: %v", keysOf(record))
+	}
+	delete(record, "apply_method")
+	info, _ := record["info"].(map[string]any)
+	info["deleted"] = "0001-01-01T00:00:00Z"
+	if raw, err = json.Marshal(record); err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	writer := gzip.NewWriter(&buf)
+	if _, err := writer.Write(raw); err != nil {
+		t.Fatal(err)
+	}
+	if err := writer.Close(); err != nil {
+		t.Fatal(err)
+	}
+	secret.Data["release"] = []byte(base64.StdEncoding.EncodeToString(buf.Bytes()))
+	if _, err := secrets.Update(ctx, secret, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func keysOf(m map[string]any) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }
 
 // TestAccAppProvenance configures the provider with a keyring (through IDP_HELM_KEYRING): a signed chart
