@@ -199,6 +199,9 @@ func (e *Engine) Upgrade(ctx context.Context, spec Spec) (Release, error) {
 	upgrade.MaxHistory = spec.MaxHistory
 	upgrade.ResetValues = true    // the configuration states all values; nothing is inherited
 	upgrade.ForceConflicts = true // the release owns its fields: an out-of-band edit (kubectl scale) is drift to undo
+	// Server-side even when the last revision was applied client-side (Helm v3, or helm --server-side=false):
+	// forcing conflicts needs it, and Helm's "auto" would follow the last revision.
+	upgrade.ServerSideApply = "true"
 	rel, err := upgrade.RunWithContext(ctx, spec.Name, spec.Chart, spec.Values)
 	if err != nil {
 		if spec.Atomic && !spec.Wait {
@@ -234,6 +237,7 @@ func (e *Engine) rollBackFailedUpgrade(cfg *action.Configuration, spec Spec, upg
 	rollback.WaitStrategy = kube.HookOnlyStrategy
 	rollback.Timeout = spec.Timeout
 	rollback.ForceConflicts = true
+	rollback.ServerSideApply = "true" // as for upgrades: forcing conflicts needs it
 	if err := rollback.Run(spec.Name); err != nil {
 		return fmt.Errorf("%w; rolling back to revision %d also failed: %w", upgradeErr, good, err)
 	}
@@ -254,6 +258,7 @@ func (e *Engine) Rollback(ctx context.Context, namespace, name string, revision 
 	rollback.WaitStrategy = waitStrategy(wait)
 	rollback.Timeout = timeout
 	rollback.ForceConflicts = true
+	rollback.ServerSideApply = "true" // as for upgrades: forcing conflicts needs it
 	if err := rollback.Run(name); err != nil {
 		return Release{}, fmt.Errorf("cannot roll release %s/%s back to revision %d: %w", namespace, name, revision, err)
 	}
