@@ -16,6 +16,7 @@ var version = "dev"
 func main() {
 	debug := flag.Bool("debug", false, "run the provider with support for debuggers like delve")
 	flag.Parse()
+	provider.SilenceUnrequestedSDKLogs()
 	err := providerserver.Serve(context.Background(), provider.New(version), providerserver.ServeOpts{
 		Address: "registry.terraform.io/idp-platform/idp",
 		Debug:   *debug,

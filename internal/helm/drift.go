@@ -75,7 +75,33 @@ type releaseObject struct {
 	namespace string // empty for cluster-scoped objects
 }
 
+// releaseObjects maps the objects of a release's manifest to where they live. A revision's manifest
+// never changes, so each revision is parsed once per engine: a refresh asks for the objects twice
+// (drift and the resources attribute), and parsing the YAML dominated it.
 func (e *Engine) releaseObjects(rel Release) ([]releaseObject, error) {
+	key := fmt.Sprintf("%s/%s#%d", rel.Namespace, rel.Name, rel.Revision)
+	e.parsedMu.Lock()
+	objects, ok := e.parsed[key]
+	e.parsedMu.Unlock()
+	if ok {
+		return objects, nil
+	}
+	objects, err := e.mapManifest(rel)
+	if err != nil {
+		return nil, err
+	}
+	e.parsedMu.Lock()
+	if e.parsed == nil {
+		e.parsed = map[string][]releaseObject{}
+	}
+	e.parsed[key] = objects
+	e.parsedMu.Unlock()
+	return objects, nil
+}
+
+// mapManifest parses a release's manifest and maps each object to its resource and namespace. Callers
+// share the result, so nothing may change the objects.
+func (e *Engine) mapManifest(rel Release) ([]releaseObject, error) {
 	manifest, err := manifestObjects(rel.Manifest)
 	if err != nil {
 		return nil, fmt.Errorf("cannot parse the manifest of release %s/%s: %w", rel.Namespace, rel.Name, err)

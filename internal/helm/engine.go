@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	"helm.sh/helm/v4/pkg/action"
@@ -44,6 +45,9 @@ type Engine struct {
 	core corev1.CoreV1Interface
 	// objects are the live objects drift compares releases with, listed once per namespace and kind.
 	objects objectLists
+	// parsed holds the objects of each release revision's manifest, by namespace/name#revision.
+	parsedMu sync.Mutex
+	parsed   map[string][]releaseObject
 }
 
 // EngineOption adjusts how an engine reaches its cluster.

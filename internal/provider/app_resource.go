@@ -278,8 +278,8 @@ func (r *appResource) ValidateConfig(ctx context.Context, req resource.ValidateC
 // chart and values are those it was applied with was checked then: it is not checked again, so that the
 // plan of many unchanged releases loads no chart.
 func (r *appResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
-	if req.Plan.Raw.IsNull() {
-		return
+	if req.Plan.Raw.IsNull() || req.Plan.Raw.Equal(req.State.Raw) {
+		return // a destroy, or a release planned exactly as it is: nothing to check
 	}
 	var plan appModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)

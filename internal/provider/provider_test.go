@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"syscall"
@@ -29,6 +30,11 @@ const envProviderRusageDir = "IDP_TEST_PROVIDER_RUSAGE_DIR"
 
 func TestMain(m *testing.M) {
 	if os.Getenv(envServeProvider) != "" {
+		if dir := os.Getenv(envProviderProfileDir); dir != "" {
+			stop := profileCPU(dir)
+			defer stop()
+		}
+		SilenceUnrequestedSDKLogs() // as main does
 		err := providerserver.Serve(context.Background(), New("test"), providerserver.ServeOpts{Address: "registry.opentofu.org/idp-platform/idp"})
 		if dir := os.Getenv(envProviderRusageDir); dir != "" {
 			if err := writeRusage(dir); err != nil {
@@ -39,9 +45,27 @@ func TestMain(m *testing.M) {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(1)
 		}
-		os.Exit(0)
+		return
 	}
 	os.Exit(sandbox.RunTests(m))
+}
+
+// envProviderProfileDir makes each provider process the test binary serves write a CPU profile into
+// that directory, for finding where a plan's provider time goes (go tool pprof).
+const envProviderProfileDir = "IDP_TEST_PROVIDER_PROFILE_DIR"
+
+func profileCPU(dir string) func() {
+	file, err := os.Create(filepath.Join(dir, fmt.Sprintf("%d.pprof", os.Getpid())))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return func() {}
+	}
+	if err := pprof.StartCPUProfile(file); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		_ = file.Close()
+		return func() {}
+	}
+	return func() { pprof.StopCPUProfile(); _ = file.Close() }
 }
 
 // testProviders serves the provider in-process to the CLI that terraform-plugin-testing drives.
