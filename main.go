@@ -16,7 +16,9 @@ var version = "dev"
 func main() {
 	debug := flag.Bool("debug", false, "run the provider with support for debuggers like delve")
 	flag.Parse()
-	provider.SilenceUnrequestedSDKLogs()
+	if !*debug { // in debug mode the CLI's logging variables are set in another shell than the provider's
+		provider.SilenceUnrequestedSDKLogs()
+	}
 	err := providerserver.Serve(context.Background(), provider.New(version), providerserver.ServeOpts{
 		Address: "registry.terraform.io/idp-platform/idp",
 		Debug:   *debug,

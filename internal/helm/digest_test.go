@@ -18,13 +18,13 @@ func TestValuesDigest(t *testing.T) {
 		"StringNumber": {reason: "the string \"2\" is not the number 2",
 			other: map[string]any{"replicas": "2", "image": map[string]any{"repository": "ghcr.io/acme/api", "tag": "2.3.1"}}},
 	}
-	want, err := ValuesDigest(base)
+	want, err := ValuesDigest(base, "c/ns/app")
 	if err != nil {
 		t.Fatal(err)
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			got, err := ValuesDigest(tc.other)
+			got, err := ValuesDigest(tc.other, "c/ns/app")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -33,8 +33,11 @@ func TestValuesDigest(t *testing.T) {
 			}
 		})
 	}
-	empty, _ := ValuesDigest(nil)
-	if none, _ := ValuesDigest(map[string]any{}); none != empty {
+	empty, _ := ValuesDigest(nil, "c/ns/app")
+	if none, _ := ValuesDigest(map[string]any{}, "c/ns/app"); none != empty {
 		t.Errorf("no values and empty values differ: %s, %s", empty, none)
+	}
+	if other, _ := ValuesDigest(base, "c/ns/other"); other == want {
+		t.Error("the same values of two releases have the same digest: it is not salted with the release")
 	}
 }

@@ -3,6 +3,7 @@ package helm
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -79,7 +80,8 @@ type releaseObject struct {
 // never changes, so each revision is parsed once per engine: a refresh asks for the objects twice
 // (drift and the resources attribute), and parsing the YAML dominated it.
 func (e *Engine) releaseObjects(rel Release) ([]releaseObject, error) {
-	key := fmt.Sprintf("%s/%s#%d", rel.Namespace, rel.Name, rel.Revision)
+	// The manifest's digest is in the key: a release uninstalled and installed again starts at revision 1.
+	key := fmt.Sprintf("%s/%s#%d@%x", rel.Namespace, rel.Name, rel.Revision, sha256.Sum256([]byte(rel.Manifest)))
 	e.parsedMu.Lock()
 	objects, ok := e.parsed[key]
 	e.parsedMu.Unlock()

@@ -67,7 +67,9 @@ func (e *Engine) Find(ctx context.Context, namespace, name string) (Release, err
 	}
 	rel, ok := entry.latest[name]
 	if !ok {
-		return Release{}, fmt.Errorf("release %s/%s: %w", namespace, name, ErrReleaseNotFound)
+		// The list leaves superseded revisions out; a release whose newest record was deleted by hand (a
+		// common way to unstick one) has a superseded revision as its latest, which only a read finds.
+		return e.Get(ctx, namespace, name)
 	}
 	return rel, nil
 }

@@ -18,8 +18,8 @@ import (
 const importedValuesPrefix = "# the values of the imported release, "
 
 // importedValuesMarker is what an imported release's values are in state.
-func importedValuesMarker(values map[string]any) (types.String, error) {
-	digest, err := helm.ValuesDigest(values)
+func importedValuesMarker(values map[string]any, release string) (types.String, error) {
+	digest, err := helm.ValuesDigest(values, release)
 	if err != nil {
 		return types.StringNull(), err
 	}
@@ -33,7 +33,7 @@ func importedReleaseMatches(plan, state appModel, values map[string]any) bool {
 	if !strings.HasPrefix(marker, importedValuesPrefix) {
 		return false
 	}
-	want, err := importedValuesMarker(values)
+	want, err := importedValuesMarker(values, appID(plan))
 	if err != nil || want.ValueString() != marker {
 		return false
 	}

@@ -482,7 +482,7 @@ func (r *appResource) Read(ctx context.Context, req resource.ReadRequest, resp *
 		// The release's values are not read into state: they may hold what was given as sensitive. Their
 		// digest stands in for them, so a configuration that states them exactly plans nothing.
 		state.Chart = importedChart(rel)
-		marker, err := importedValuesMarker(rel.Values)
+		marker, err := importedValuesMarker(rel.Values, appID(state))
 		if err != nil {
 			resp.Diagnostics.AddError("Cannot read the values of the imported release", err.Error())
 			return

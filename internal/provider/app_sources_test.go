@@ -254,7 +254,7 @@ resource "idp_app" "api" {
 						}
 					}
 					// The values are not imported (they may hold secrets); their digest stands in for them.
-					if got := imported.Attributes["values"]; !regexp.MustCompile(`^# the values of the imported release, sha256:[0-9a-f]{64}$`).MatchString(got) {
+					if got := imported.Attributes["values"]; !regexp.MustCompile(`^# the values of the imported release, pbkdf2-sha256:[0-9a-f]{64}$`).MatchString(got) {
 						return fmt.Errorf("imported values = %q, want the digest of the release's values", got)
 					}
 					if strings.Contains(imported.Attributes["values"], "ghcr.io/acme/api") {
