@@ -41,7 +41,7 @@ func (e *Engine) Drift(ctx context.Context, rel Release) ([]string, error) {
 		}
 		// A Secret's values never appear in a drift report, which ends up in plan and state.
 		redact := object.group == "" && object.kind == "Secret"
-		for _, field := range fieldDrift(comparable(desired.Object), comparable(live.Object), "", redact) {
+		for _, field := range fieldDrift(driftView(desired.Object), driftView(live.Object), "", redact) {
 			drift = append(drift, id+": "+field)
 		}
 	}
@@ -82,23 +82,7 @@ type releaseObject struct {
 func (e *Engine) releaseObjects(rel Release) ([]releaseObject, error) {
 	// The manifest's digest is in the key: a release uninstalled and installed again starts at revision 1.
 	key := fmt.Sprintf("%s/%s#%d@%x", rel.Namespace, rel.Name, rel.Revision, sha256.Sum256([]byte(rel.Manifest)))
-	e.parsedMu.Lock()
-	objects, ok := e.parsed[key]
-	e.parsedMu.Unlock()
-	if ok {
-		return objects, nil
-	}
-	objects, err := e.mapManifest(rel)
-	if err != nil {
-		return nil, err
-	}
-	e.parsedMu.Lock()
-	if e.parsed == nil {
-		e.parsed = map[string][]releaseObject{}
-	}
-	e.parsed[key] = objects
-	e.parsedMu.Unlock()
-	return objects, nil
+	return e.parsed.load(key, func() ([]releaseObject, error) { return e.mapManifest(rel) })
 }
 
 // mapManifest parses a release's manifest and maps each object to its resource and namespace. Callers
@@ -153,9 +137,9 @@ func manifestObjects(manifest string) ([]*unstructured.Unstructured, error) {
 	}
 }
 
-// comparable keeps what a release sets and drift is about: everything but status and the metadata
+// driftView keeps what a release sets and drift is about: everything but status and the metadata
 // the server owns, with numbers in one representation.
-func comparable(object map[string]any) any {
+func driftView(object map[string]any) any {
 	trimmed := map[string]any{}
 	for key, value := range object {
 		switch key {

@@ -72,7 +72,7 @@ func TestFieldDrift(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			got := fieldDrift(comparable(tc.desired), comparable(tc.live), "", tc.redact)
+			got := fieldDrift(driftView(tc.desired), driftView(tc.live), "", tc.redact)
 			if diff := cmp.Diff(tc.want, got); diff != "" {
 				t.Errorf("%s\nfieldDrift: -want, +got:\n%s", tc.reason, diff)
 			}

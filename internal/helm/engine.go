@@ -9,7 +9,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"sync"
 	"time"
 
 	"helm.sh/helm/v4/pkg/action"
@@ -45,9 +44,8 @@ type Engine struct {
 	core corev1.CoreV1Interface
 	// objects are the live objects drift compares releases with, listed once per namespace and kind.
 	objects objectLists
-	// parsed holds the objects of each release revision's manifest, by namespace/name#revision.
-	parsedMu sync.Mutex
-	parsed   map[string][]releaseObject
+	// parsed holds the objects of each release revision's manifest, by namespace/name#revision@digest.
+	parsed listCache[string, []releaseObject]
 }
 
 // EngineOption adjusts how an engine reaches its cluster.
@@ -142,6 +140,12 @@ func waitStrategy(wait bool) kube.WaitStrategy {
 	return kube.HookOnlyStrategy
 }
 
+// forget drops what the engine read of namespace, after it changed a release there.
+func (e *Engine) forget(namespace string) {
+	e.releases.forget(func(key string) bool { return key == namespace })
+	e.objects.forget(namespace)
+}
+
 // Install installs a new release. A failed install is uninstalled again, so that the name is free for
 // the next attempt. Without spec.Wait the install returns once the objects are applied: Helm's own
 // clean-up (RollbackOnFailure) would turn waiting back on, so it is used only when waiting anyway and
@@ -151,8 +155,7 @@ func (e *Engine) Install(ctx context.Context, spec Spec) (Release, error) {
 	if err != nil {
 		return Release{}, err
 	}
-	defer e.releases.forget(spec.Namespace)
-	defer e.objects.forget(spec.Namespace)
+	defer e.forget(spec.Namespace)
 	install := action.NewInstall(cfg)
 	install.Namespace = spec.Namespace
 	install.ReleaseName = spec.Name
@@ -192,8 +195,7 @@ func (e *Engine) Upgrade(ctx context.Context, spec Spec) (Release, error) {
 	if err != nil {
 		return Release{}, err
 	}
-	defer e.releases.forget(spec.Namespace)
-	defer e.objects.forget(spec.Namespace)
+	defer e.forget(spec.Namespace)
 	upgrade := action.NewUpgrade(cfg)
 	upgrade.Namespace = spec.Namespace
 	upgrade.WaitStrategy = waitStrategy(spec.Wait)
@@ -255,8 +257,7 @@ func (e *Engine) Rollback(ctx context.Context, namespace, name string, revision 
 	if err != nil {
 		return Release{}, err
 	}
-	defer e.releases.forget(namespace)
-	defer e.objects.forget(namespace)
+	defer e.forget(namespace)
 	rollback := action.NewRollback(cfg)
 	rollback.Version = revision
 	rollback.WaitStrategy = waitStrategy(wait)
@@ -292,8 +293,7 @@ func (e *Engine) Uninstall(ctx context.Context, namespace, name string, timeout 
 	if err != nil {
 		return err
 	}
-	defer e.releases.forget(namespace)
-	defer e.objects.forget(namespace)
+	defer e.forget(namespace)
 	uninstall := action.NewUninstall(cfg)
 	uninstall.IgnoreNotFound = true
 	uninstall.WaitStrategy = kube.StatusWatcherStrategy

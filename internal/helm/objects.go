@@ -3,7 +3,6 @@ package helm
 import (
 	"context"
 	"fmt"
-	"sync"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -29,9 +28,9 @@ const notHelmStorage = "owner!=helm"
 // process (Terraform starts one per plan and per apply).
 type objectLists struct {
 	client dynamic.Interface
-
-	mu    sync.Mutex
-	byKey map[objectListKey]*objectList
+	// lists hold, per namespace and kind, every object by name; nil when the kind cannot be listed, when
+	// its objects are read one by one.
+	lists listCache[objectListKey, map[string]*unstructured.Unstructured]
 }
 
 type objectListKey struct {
@@ -39,56 +38,24 @@ type objectListKey struct {
 	resource  schema.GroupVersionResource
 }
 
-type objectList struct {
-	// mu is held while the list is read, so that concurrent refreshes share one call.
-	mu     sync.Mutex
-	loaded bool
-	// byName is nil when the kind cannot be listed; its objects are then read one by one.
-	byName map[string]*unstructured.Unstructured
-}
-
-func (l *objectLists) entry(key objectListKey) *objectList {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.byKey == nil {
-		l.byKey = map[objectListKey]*objectList{}
-	}
-	entry, ok := l.byKey[key]
-	if !ok {
-		entry = &objectList{}
-		l.byKey[key] = entry
-	}
-	return entry
-}
-
 // forget drops the lists of namespace and every cluster-scoped list: a release installed in a namespace
 // may hold cluster-scoped objects too.
 func (l *objectLists) forget(namespace string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	for key := range l.byKey {
-		if key.namespace == namespace || key.namespace == "" {
-			delete(l.byKey, key)
-		}
-	}
+	l.lists.forget(func(key objectListKey) bool { return key.namespace == namespace || key.namespace == "" })
 }
 
 // get returns the live object resource/namespace/name, or nil when there is none.
 func (l *objectLists) get(ctx context.Context, resource schema.GroupVersionResource, namespace, name string) (*unstructured.Unstructured, error) {
-	entry := l.entry(objectListKey{namespace: namespace, resource: resource})
-	entry.mu.Lock()
-	defer entry.mu.Unlock()
-	if !entry.loaded {
-		byName, err := l.list(ctx, resource, namespace)
-		if err != nil {
-			return nil, err
-		}
-		entry.byName, entry.loaded = byName, true
+	byName, err := l.lists.load(objectListKey{namespace: namespace, resource: resource}, func() (map[string]*unstructured.Unstructured, error) {
+		return l.list(ctx, resource, namespace)
+	})
+	if err != nil {
+		return nil, err
 	}
-	if entry.byName != nil {
+	if byName != nil {
 		// The list of Secrets leaves out those labelled as Helm's; a release's own Secret may carry that
 		// label too, so one the list lacks is looked for by name before it is called missing.
-		if live, ok := entry.byName[name]; ok || resource != secrets {
+		if live, ok := byName[name]; ok || resource != secrets {
 			return live, nil
 		}
 	}

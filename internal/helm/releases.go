@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"sync"
 
 	"helm.sh/helm/v4/pkg/release"
 	"helm.sh/helm/v4/pkg/storage/driver"
@@ -16,56 +15,20 @@ import (
 
 // releaseLists holds, per namespace, the latest revision of every release, read with one list call.
 // A refresh of many releases in one cluster then costs one call per namespace instead of one per
-// release. The engine's own writes drop the namespace's entry; changes made by others are seen by
-// the next provider process (Terraform starts one per plan and per apply).
-type releaseLists struct {
-	mu          sync.Mutex
-	byNamespace map[string]*namespaceReleases
-}
-
-type namespaceReleases struct {
-	// mu is held while the list is read, so that concurrent refreshes of one namespace share one call.
-	mu     sync.Mutex
-	loaded bool
-	latest map[string]Release
-}
-
-func (l *releaseLists) namespace(namespace string) *namespaceReleases {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.byNamespace == nil {
-		l.byNamespace = map[string]*namespaceReleases{}
-	}
-	entry, ok := l.byNamespace[namespace]
-	if !ok {
-		entry = &namespaceReleases{}
-		l.byNamespace[namespace] = entry
-	}
-	return entry
-}
-
-func (l *releaseLists) forget(namespace string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	delete(l.byNamespace, namespace)
-}
+// release. The engine's own writes drop the namespace's list; changes made by others are seen by
+// the next provider process.
+type releaseLists = listCache[string, map[string]Release]
 
 // Find reads the latest revision of a release through the engine's per-namespace release list: the
 // first Find in a namespace lists its releases, later ones are answered from that list until the engine
 // changes a release there. ErrReleaseNotFound when there is none. Refresh uses Find; operations that
 // act on a release use Get, which always reads the cluster.
 func (e *Engine) Find(ctx context.Context, namespace, name string) (Release, error) {
-	entry := e.releases.namespace(namespace)
-	entry.mu.Lock()
-	defer entry.mu.Unlock()
-	if !entry.loaded {
-		latest, err := e.listLatest(ctx, namespace)
-		if err != nil {
-			return Release{}, err
-		}
-		entry.latest, entry.loaded = latest, true
+	latest, err := e.releases.load(namespace, func() (map[string]Release, error) { return e.listLatest(ctx, namespace) })
+	if err != nil {
+		return Release{}, err
 	}
-	rel, ok := entry.latest[name]
+	rel, ok := latest[name]
 	if !ok {
 		// The list leaves superseded revisions out; a release whose newest record was deleted by hand (a
 		// common way to unstick one) has a superseded revision as its latest, which only a read finds.
