@@ -13,32 +13,11 @@ import (
 // benchmarks that spread releases over more clusters than the sandbox has. The clusters start side by
 // side; Stop stops them all.
 func StartWorkloadClusters(ctx context.Context, opts Options, names ...string) (_ *Sandbox, _ []*WorkloadCluster, err error) {
-	s, err := newSandbox(opts)
+	s, bins, etcdURL, err := startEtcdSandbox(ctx, opts, "etcd", "kubernetes", "kwok")
 	if err != nil {
 		return nil, nil, err
 	}
-	defer func() {
-		if err != nil {
-			s.ownsDir = false // keep the logs for whoever reads the error
-			_ = s.Stop()
-		}
-	}()
-	if opts.RepoRoot == "" {
-		if opts.RepoRoot, err = findRepoRoot(); err != nil {
-			return nil, nil, err
-		}
-	}
-	builder := &toolBuilder{repoRoot: opts.RepoRoot, cacheDir: s.cacheDir, log: s.logf}
-	bins := map[string]string{}
-	for _, tool := range []string{"etcd", "kubernetes", "kwok"} {
-		if bins[tool], err = builder.build(ctx, tool); err != nil {
-			return nil, nil, err
-		}
-	}
-	etcdURL, err := s.startEtcd(ctx, bins["etcd"])
-	if err != nil {
-		return nil, nil, err
-	}
+	defer s.stopOnError(&err)
 	clusters := make([]*WorkloadCluster, len(names))
 	errs := make([]error, len(names))
 	var wg sync.WaitGroup

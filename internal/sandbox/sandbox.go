@@ -278,36 +278,15 @@ func StartManagement(ctx context.Context, opts Options) (*Sandbox, string, error
 }
 
 func startKubernetes(ctx context.Context, opts Options, crossplane bool, names ...string) (_ *Sandbox, kubeconfigs []string, err error) {
-	s, err := newSandbox(opts)
-	if err != nil {
-		return nil, nil, err
-	}
-	defer func() {
-		if err != nil {
-			s.ownsDir = false
-			_ = s.Stop()
-		}
-	}()
-	if opts.RepoRoot == "" {
-		if opts.RepoRoot, err = findRepoRoot(); err != nil {
-			return nil, nil, err
-		}
-	}
-	builder := &toolBuilder{repoRoot: opts.RepoRoot, cacheDir: s.cacheDir, log: s.logf}
 	tools := []string{"etcd", "kubernetes"}
 	if crossplane {
 		tools = append(tools, "kwok", "crossplane", "function-patch-and-transform", "function-auto-ready")
 	}
-	bins := map[string]string{}
-	for _, tool := range tools {
-		if bins[tool], err = builder.build(ctx, tool); err != nil {
-			return nil, nil, err
-		}
-	}
-	etcdURL, err := s.startEtcd(ctx, bins["etcd"])
+	s, bins, etcdURL, err := startEtcdSandbox(ctx, opts, tools...)
 	if err != nil {
 		return nil, nil, err
 	}
+	defer s.stopOnError(&err)
 	for _, name := range names {
 		cp, err := s.startControlPlane(ctx, bins["kubernetes"], name, etcdURL)
 		if err != nil {
@@ -324,6 +303,40 @@ func startKubernetes(ctx context.Context, opts Options, crossplane bool, names .
 		kubeconfigs = append(kubeconfigs, cp.kubeconfigPath)
 	}
 	return s, kubeconfigs, nil
+}
+
+// startEtcdSandbox starts the part every partial sandbox has: its state directory, the named tools
+// (etcd among them) built, and etcd running. On error it stops what it started.
+func startEtcdSandbox(ctx context.Context, opts Options, tools ...string) (_ *Sandbox, bins map[string]string, etcdURL string, err error) {
+	s, err := newSandbox(opts)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	defer s.stopOnError(&err)
+	if opts.RepoRoot == "" {
+		if opts.RepoRoot, err = findRepoRoot(); err != nil {
+			return nil, nil, "", err
+		}
+	}
+	builder := &toolBuilder{repoRoot: opts.RepoRoot, cacheDir: s.cacheDir, log: s.logf}
+	bins = map[string]string{}
+	for _, tool := range tools {
+		if bins[tool], err = builder.build(ctx, tool); err != nil {
+			return nil, nil, "", err
+		}
+	}
+	if etcdURL, err = s.startEtcd(ctx, bins["etcd"]); err != nil {
+		return nil, nil, "", err
+	}
+	return s, bins, etcdURL, nil
+}
+
+// stopOnError stops a sandbox whose start failed, keeping its logs for whoever reads the error.
+func (s *Sandbox) stopOnError(err *error) {
+	if *err != nil {
+		s.ownsDir = false
+		_ = s.Stop()
+	}
 }
 
 // buildTools builds every wrapper module under tools/ that the sandbox runs, one at a time (each build
