@@ -359,7 +359,7 @@ func (c *Client) WaitReady(ctx context.Context, name string, progress func(Statu
 
 // Kubeconfig reads the admin kubeconfig a cluster published, from its connection secret (namespace/name).
 func (c *Client) Kubeconfig(ctx context.Context, secretRef string) ([]byte, error) {
-	namespace, name, ok := strings.Cut(secretRef, "/")
+	namespace, name, ok := cutSecretRef(secretRef)
 	if !ok {
 		return nil, fmt.Errorf("kubeconfig secret %q is not namespace/name", secretRef)
 	}
@@ -372,6 +372,11 @@ func (c *Client) Kubeconfig(ctx context.Context, secretRef string) ([]byte, erro
 		return nil, fmt.Errorf("kubeconfig secret %s: %w", secretRef, errKubeconfigNotPublished)
 	}
 	return kubeconfig, nil
+}
+
+// cutSecretRef splits a namespace/name secret reference.
+func cutSecretRef(secretRef string) (namespace, name string, ok bool) {
+	return strings.Cut(secretRef, "/")
 }
 
 // Delete deletes a cluster's composites and waits until they, and so what they composed, are gone.

@@ -28,15 +28,17 @@ import (
 // CrossplaneNamespace is where Crossplane core keeps its certificates and where connection secrets go.
 const CrossplaneNamespace = "crossplane-system"
 
-// crossplaneCRDsDir is where the build of tools/crossplane keeps Crossplane's own CRDs, which `core
-// init` installs (in a pod they are baked into the image).
-const crossplaneCRDsDir = "crds"
+// crdsDir is where a tool's build keeps the CRDs it brings: Crossplane's own, which `core init` installs
+// (in a pod they are baked into the image), and the providers' managed resources.
+const crdsDir = "crds"
 
-// compositionFunctions are the composition functions the sandbox runs as local processes: the wrapper
-// module under tools/ that builds each, and the package its FunctionRevision names.
+// compositionFunctions are the composition functions the sandbox runs as local processes: the program
+// (a wrapper module under tools/, or a command of this repository) that builds each, and the package its
+// FunctionRevision names.
 var compositionFunctions = []struct{ name, tool, pkg string }{
 	{"function-patch-and-transform", "function-patch-and-transform", "xpkg.crossplane.io/crossplane-contrib/function-patch-and-transform:" + FunctionPatchAndTransformVersion},
 	{"function-auto-ready", "function-auto-ready", "xpkg.crossplane.io/crossplane-contrib/function-auto-ready:" + FunctionAutoReadyVersion},
+	{"function-addon-stack", "function-addon-stack", repoFunctionPackage + "function-addon-stack:v0.1.0"},
 }
 
 var functionRevisions = schema.GroupVersionResource{Group: "pkg.crossplane.io", Version: "v1", Resource: "functionrevisions"}
@@ -71,7 +73,7 @@ func (s *Sandbox) startCrossplane(ctx context.Context, bins map[string]string, c
 	initDeadline := time.Now().Add(2 * time.Minute)
 	for {
 		init := exec.CommandContext(ctx, binary, "core", "init",
-			"--cr-ds-path="+filepath.Join(bins["crossplane"], crossplaneCRDsDir),
+			"--cr-ds-path="+filepath.Join(bins["crossplane"], crdsDir),
 			"--webhook-configurations-path="+noWebhooks) // an empty directory: webhooks are off
 		init.Env = append(os.Environ(), env...)
 		out, err := init.CombinedOutput()
@@ -167,7 +169,7 @@ func (s *Sandbox) startCrossplane(ctx context.Context, bins map[string]string, c
 			return err
 		}
 	}
-	return nil
+	return s.startCrossplaneProviders(ctx, bins, cp)
 }
 
 // writeSecretFiles writes each key of a Secret in the Crossplane namespace to a file in dir.
@@ -255,18 +257,21 @@ func activateFunction(ctx context.Context, client dynamic.Interface, name, pkg, 
 	}
 }
 
-// copyCrossplaneCRDs copies Crossplane's CRDs from its module source into the tool's build, for `core init`.
-func copyCrossplaneCRDs(ctx context.Context, moduleDir, outDir string) error {
-	cmd := exec.CommandContext(ctx, "go", "list", "-m", "-f", "{{.Dir}}", "github.com/crossplane/crossplane/v2")
-	cmd.Dir = moduleDir
-	cmd.Env = append(os.Environ(), "GOWORK=off")
-	dir, err := cmd.Output()
-	if err != nil {
-		return fmt.Errorf("cannot locate the Crossplane module source: %w", err)
+// copyModuleCRDs returns a build step that copies the CRDs a module keeps in dir into the tool's build,
+// for the sandbox to install: Crossplane's for `core init`, the providers' for their managed resources
+// (in a cluster their package would install them).
+func copyModuleCRDs(module, dir string) func(ctx context.Context, moduleDir, outDir string) error {
+	return func(ctx context.Context, moduleDir, outDir string) error {
+		cmd := exec.CommandContext(ctx, "go", "list", "-m", "-f", "{{.Dir}}", module)
+		cmd.Dir = moduleDir
+		cmd.Env = append(os.Environ(), "GOWORK=off")
+		source, err := cmd.Output()
+		if err != nil {
+			return fmt.Errorf("cannot locate the source of %s: %w", module, err)
+		}
+		if err := os.CopyFS(filepath.Join(outDir, crdsDir), os.DirFS(filepath.Join(strings.TrimSpace(string(source)), dir))); err != nil {
+			return fmt.Errorf("cannot copy the CRDs of %s: %w", module, err)
+		}
+		return nil
 	}
-	source := filepath.Join(strings.TrimSpace(string(dir)), "cluster", "crds")
-	if err := os.CopyFS(filepath.Join(outDir, crossplaneCRDsDir), os.DirFS(source)); err != nil {
-		return fmt.Errorf("cannot copy Crossplane's CRDs: %w", err)
-	}
-	return nil
 }

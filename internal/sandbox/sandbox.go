@@ -111,6 +111,9 @@ func Start(ctx context.Context, opts Options) (_ *Sandbox, err error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := s.buildRepoCommands(ctx, opts.RepoRoot, bins); err != nil {
+		return nil, err
+	}
 
 	// Keycloak's https address and certificate come first: the workload cluster, started beside
 	// Keycloak, is configured to trust it.
@@ -280,13 +283,18 @@ func StartManagement(ctx context.Context, opts Options) (*Sandbox, string, error
 func startKubernetes(ctx context.Context, opts Options, crossplane bool, names ...string) (_ *Sandbox, kubeconfigs []string, err error) {
 	tools := []string{"etcd", "kubernetes"}
 	if crossplane {
-		tools = append(tools, "kwok", "crossplane", "function-patch-and-transform", "function-auto-ready")
+		tools = append(append(tools, "kwok"), crossplaneTools()...)
 	}
 	s, bins, etcdURL, err := startEtcdSandbox(ctx, opts, tools...)
 	if err != nil {
 		return nil, nil, err
 	}
 	defer s.stopOnError(&err)
+	if crossplane {
+		if err := s.buildRepoCommands(ctx, opts.RepoRoot, bins); err != nil {
+			return nil, nil, err
+		}
+	}
 	for _, name := range names {
 		cp, err := s.startControlPlane(ctx, bins["kubernetes"], name, etcdURL)
 		if err != nil {

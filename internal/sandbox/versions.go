@@ -26,6 +26,12 @@ const (
 	// function-patch-and-transform after v0.5.0 and function-go-templating at every version).
 	FunctionPatchAndTransformVersion = "v0.5.0"
 	FunctionAutoReadyVersion         = "v0.5.0"
+	// The Crossplane providers the AddonStack composition composes for: their managed resources
+	// release charts into and apply objects to the workload clusters. provider-kubernetes v1.3.1 to
+	// v1.4.1 need Go 1.27 and github.com/nebius/gosdk v0.2.28, whose archive the proxy refuses (403, as
+	// every other gosdk version tried); v1.2.0 is the newest that builds.
+	ProviderHelmVersion       = "v1.2.0"
+	ProviderKubernetesVersion = "v1.2.0"
 
 	// Keycloak is not a Go program: its distribution comes from Maven Central.
 	KeycloakVersion  = "26.5.6"
@@ -52,11 +58,17 @@ var sandboxTools = []sandboxTool{
 	// kubectl and client-go parse the server's version; without these flags it reports v0.0.0-master.
 	{name: "kubernetes", module: "k8s.io/kubernetes", version: KubernetesVersion, ldflags: kubernetesVersionFlags()},
 	{name: "kwok", module: "sigs.k8s.io/kwok", version: KwokVersion, after: writeKwokStages},
-	{name: "crossplane", module: "github.com/crossplane/crossplane/v2", version: CrossplaneVersion, after: copyCrossplaneCRDs},
+	{name: "crossplane", module: "github.com/crossplane/crossplane/v2", version: CrossplaneVersion, after: copyModuleCRDs("github.com/crossplane/crossplane/v2", "cluster/crds")},
 	{name: "function-patch-and-transform", module: "github.com/crossplane-contrib/function-patch-and-transform", version: FunctionPatchAndTransformVersion},
 	// function-auto-ready's module declares the crossplane path; tools/function-auto-ready replaces it
 	// with the crossplane-contrib archive.
 	{name: "function-auto-ready", module: "github.com/crossplane/function-auto-ready", version: FunctionAutoReadyVersion},
+	// Both providers build as "provider". Their controller-runtime serves metrics on :8080 unless told
+	// otherwise, and neither has a flag for it, so two of them cannot run side by side: "0" turns it off.
+	{name: "provider-helm", module: "github.com/crossplane-contrib/provider-helm", version: ProviderHelmVersion,
+		ldflags: controllerMetricsOff, renames: map[string]string{"provider": "provider-helm"}, after: copyModuleCRDs("github.com/crossplane-contrib/provider-helm", "package/crds")},
+	{name: "provider-kubernetes", module: "github.com/crossplane-contrib/provider-kubernetes", version: ProviderKubernetesVersion,
+		ldflags: controllerMetricsOff, renames: map[string]string{"provider": "provider-kubernetes"}, after: copyModuleCRDs("github.com/crossplane-contrib/provider-kubernetes", "package/crds")},
 	{name: "vault", module: "github.com/hashicorp/vault", version: VaultVersion},
 	{name: "registry", module: "github.com/distribution/distribution/v3", version: RegistryVersion},
 	// Without this flag OpenTofu reports itself as a development build.
@@ -65,6 +77,8 @@ var sandboxTools = []sandboxTool{
 	// Helm reports this version and stamps it into the releases it makes.
 	{name: "helm", module: "helm.sh/helm/v4", version: HelmVersion, ldflags: " -X helm.sh/helm/v4/internal/version.version=" + HelmVersion},
 }
+
+const controllerMetricsOff = " -X sigs.k8s.io/controller-runtime/pkg/metrics/server.DefaultBindAddress=0"
 
 func kubernetesVersionFlags() string {
 	minor := strings.Split(KubernetesVersion, ".")[1]
