@@ -1,6 +1,7 @@
 // Package crossplane ships the platform's Crossplane manifests, which users install in their management
 // cluster: the KubernetesCluster and KubernetesNodePool CompositeResourceDefinitions, one Composition per
-// cloud for each (picked by the label platform.idp.dev/cloud) and the composition functions they run.
+// cloud for each (picked by the label platform.idp.dev/cloud), the AddonStack CompositeResourceDefinition
+// and its Composition, and the composition functions they run.
 package crossplane
 
 import (
@@ -10,7 +11,7 @@ import (
 	"sort"
 )
 
-//go:embed functions.yaml kubernetescluster/*.yaml kubernetesnodepool/*.yaml
+//go:embed functions.yaml kubernetescluster/*.yaml kubernetesnodepool/*.yaml addonstack/*.yaml
 var manifests embed.FS
 
 // Manifests returns every manifest file by path, in the order to apply them: functions, then each
