@@ -2,6 +2,7 @@ package addonstack
 
 import (
 	"fmt"
+	"reflect"
 	"strconv"
 )
 
@@ -49,6 +50,12 @@ type Observed struct {
 	Conditions map[string]Condition
 	// Failed is a Release's status.failed: how often its latest install or upgrade failed.
 	Failed int64
+	// Stale is a resource whose conditions were set for an older generation of its spec: a Ready
+	// Release about to be upgraded is not Ready for the new version yet.
+	Stale bool
+	// ForProvider is the resource's spec.forProvider as applied, which must hold what is desired before
+	// its conditions speak for the desired spec.
+	ForProvider map[string]any
 }
 
 func (o Observed) isTrue(condition string) bool { return o.Conditions[condition].Status == "True" }
@@ -170,8 +177,10 @@ func addonParts(composite string, spec Spec, addon Addon, observed map[string]Ob
 	var parts []part
 	add := func(key, what string, resource map[string]any, managed, release bool) {
 		state, seen := observed[key]
+		// An observation without spec.forProvider records nothing to compare.
+		current := seen && !state.Stale && (state.ForProvider == nil || holds(state.ForProvider, forProvider(resource)))
 		parts = append(parts, part{
-			Composed: Composed{Key: key, Resource: resource, Ready: seen && state.isTrue("Ready")},
+			Composed: Composed{Key: key, Resource: resource, Ready: current && state.isTrue("Ready")},
 			observed: seen, state: state, what: what, managed: managed, release: release,
 		})
 	}
@@ -186,6 +195,66 @@ func addonParts(composite string, spec Spec, addon Addon, observed map[string]Ob
 		add(gateKey(addon.Name, i), gate.String(), gateObject(composite, spec, addon, i), false, false)
 	}
 	return parts
+}
+
+func forProvider(resource map[string]any) map[string]any {
+	spec, _ := resource["spec"].(map[string]any)
+	desired, _ := spec["forProvider"].(map[string]any)
+	return desired
+}
+
+// holds reports whether an observed value holds everything desired holds (the API server and the
+// providers add defaults); numbers compare by value whatever their Go type.
+func holds(observed, desired any) bool {
+	switch want := desired.(type) {
+	case nil:
+		return true
+	case map[string]any:
+		got, ok := observed.(map[string]any)
+		if !ok {
+			return len(want) == 0
+		}
+		for key, value := range want {
+			if !holds(got[key], value) {
+				return false
+			}
+		}
+		return true
+	case []any:
+		got, ok := observed.([]any)
+		if !ok || len(got) != len(want) {
+			return false
+		}
+		for i := range want {
+			if !holds(got[i], want[i]) {
+				return false
+			}
+		}
+		return true
+	default:
+		wantNumber, wantIsNumber := number(desired)
+		gotNumber, gotIsNumber := number(observed)
+		if wantIsNumber || gotIsNumber {
+			return wantIsNumber && gotIsNumber && wantNumber == gotNumber
+		}
+		return reflect.DeepEqual(observed, desired)
+	}
+}
+
+func number(v any) (float64, bool) {
+	switch n := v.(type) {
+	case float64:
+		return n, true
+	case float32:
+		return float64(n), true
+	case int:
+		return float64(n), true
+	case int32:
+		return float64(n), true
+	case int64:
+		return float64(n), true
+	}
+	return 0, false
 }
 
 // manifestString names a manifest the way a gate is named: kind, then namespace/name or name.

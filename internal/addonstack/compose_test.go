@@ -123,6 +123,43 @@ func TestCompose(t *testing.T) {
 				{Name: "ingress-nginx", Phase: PhasePending, Order: 3, Gate: "waiting for cert-manager", Message: "cert-manager is Progressing (DeploymentAvailable cert-manager-webhook)"},
 			},
 		},
+		"ReleaseNotUpgradedYet": {
+			reason: "A Ready Release whose applied spec still names another chart version is not Ready for the desired one: an " +
+				"upgrade is in progress, and its dependents keep waiting.",
+			spec: stack(),
+			observed: with(certManagerReady(), map[string]Observed{
+				"release.cert-manager": {Conditions: ready().Conditions, ForProvider: map[string]any{
+					"chart": map[string]any{"repository": "oci://127.0.0.1:5000/charts", "name": "cert-manager", "version": "v1.15.0"},
+				}},
+			}),
+			want: map[string]bool{
+				keyHelmProviderConfig: true, keyKubernetesProviderConfig: true,
+				"release.cert-manager": false, "gate.cert-manager.0": true, "gate.cert-manager.1": true, "gate.cert-manager.2": true,
+				"object.storage-classes.0": false,
+			},
+			status: []AddonStatus{
+				certManagerProgressing,
+				{Name: "storage-classes", Phase: PhaseProgressing, Order: 2, Gate: "StorageClass standard"},
+				{Name: "ingress-nginx", Phase: PhasePending, Order: 3, Gate: "waiting for cert-manager", Message: "cert-manager is Progressing (Release dev.platform.cert-manager)"},
+			},
+		},
+		"ReleaseConditionsStale": {
+			reason: "Conditions set for an older generation of the Release do not speak for its current spec.",
+			spec:   stack(),
+			observed: with(certManagerReady(), map[string]Observed{
+				"release.cert-manager": {Conditions: ready().Conditions, Stale: true},
+			}),
+			want: map[string]bool{
+				keyHelmProviderConfig: true, keyKubernetesProviderConfig: true,
+				"release.cert-manager": false, "gate.cert-manager.0": true, "gate.cert-manager.1": true, "gate.cert-manager.2": true,
+				"object.storage-classes.0": false,
+			},
+			status: []AddonStatus{
+				certManagerProgressing,
+				{Name: "storage-classes", Phase: PhaseProgressing, Order: 2, Gate: "StorageClass standard"},
+				{Name: "ingress-nginx", Phase: PhasePending, Order: 3, Gate: "waiting for cert-manager", Message: "cert-manager is Progressing (Release dev.platform.cert-manager)"},
+			},
+		},
 		"DependencyReady": {
 			reason:   "Once its dependency is Ready, an add-on is composed.",
 			spec:     stack(),

@@ -133,6 +133,17 @@ func readObserved(resource *structpb.Struct) Observed {
 		}
 	}
 	o.Failed = int64(status.GetFields()["failed"].GetNumberValue())
+	generation := resource.GetFields()["metadata"].GetStructValue().GetFields()["generation"].GetNumberValue()
+	for _, c := range status.GetFields()["conditions"].GetListValue().GetValues() {
+		fields := c.GetStructValue().GetFields()
+		// A condition without observedGeneration (a provider that does not record it) is taken as current.
+		if observed, ok := fields["observedGeneration"]; ok && observed.GetNumberValue() < generation {
+			o.Stale = true
+		}
+	}
+	if forProvider := resource.GetFields()["spec"].GetStructValue().GetFields()["forProvider"].GetStructValue(); forProvider != nil {
+		o.ForProvider = forProvider.AsMap()
+	}
 	return o
 }
 
