@@ -1,7 +1,8 @@
 # The quickstart: point the idp provider at a platform, report what it reaches, register the
-# management cluster and a workload cluster, ship an application to the workload cluster, and create a
-# cluster on AWS. `make demo` runs it against the local sandbox, whose IDP_* environment variables
-# configure the provider.
+# management cluster and a workload cluster, ship an application to the workload cluster, create a
+# cluster on AWS and put the platform's add-ons on it. `make demo` runs it against the local sandbox,
+# whose IDP_* environment variables configure the provider (IDP_ADDON_CHART_MIRROR points it at the
+# sandbox's registry of add-on charts).
 terraform {
   required_providers {
     idp = {
@@ -111,4 +112,29 @@ output "payments_dev_endpoint" {
 output "payments_dev_kubeconfig_path" {
   description = "Where its admin kubeconfig is in Vault (vault kv get <path>)."
   value       = idp_cluster.payments_dev.kubeconfig_path
+}
+
+# Put the platform's add-ons on the AWS cluster, from the provider's add-on catalog: Crossplane installs
+# them in dependency order (ingress after cert-manager) and keeps them in place; storage makes gp3 the
+# cluster's default StorageClass.
+resource "idp_addon_stack" "baseline" {
+  cluster = idp_cluster.payments_dev.id
+  name    = "baseline"
+  addons = {
+    cert_manager   = {}
+    ingress        = {}
+    storage        = {}
+    metrics_server = {}
+  }
+}
+
+output "payments_dev_addons" {
+  description = "Each add-on on the AWS cluster: its version, status and install order."
+  value = {
+    for key, addon in idp_addon_stack.baseline.status : key => {
+      version = addon.version
+      status  = addon.status
+      order   = addon.order
+    }
+  }
 }

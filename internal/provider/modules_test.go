@@ -1,19 +1,37 @@
 package provider
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"regexp"
 	"testing"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
 	"github.com/idp-platform/terraform-provider-idp/internal/sandbox"
 )
 
-// moduleReleases is the release each module's suite makes (its tests/*.tftest.hcl variables).
-var moduleReleases = map[string]struct{ namespace, name string }{
-	"web-service": {"module-web-service", "api"},
-	"worker":      {"module-worker", "mailer"},
-	"cronjob":     {"module-cronjob", "report"},
+// moduleRelease is a Helm release a module's suite makes in the workload cluster.
+type moduleRelease struct {
+	namespace, name string
+	// deployments are the release's Deployments besides the one named after it.
+	deployments []string
+}
+
+// moduleReleases are the releases each module's suite makes (its tests/*.tftest.hcl variables).
+var moduleReleases = map[string][]moduleRelease{
+	"web-service": {{namespace: "module-web-service", name: "api"}},
+	"worker":      {{namespace: "module-worker", name: "mailer"}},
+	"cronjob":     {{namespace: "module-cronjob", name: "report"}},
+	// The stack's add-ons are Helm releases named after the catalog's add-ons, in its namespaces;
+	// metrics-server is removed by the suite before the destroy, and must stay gone.
+	"platform-baseline": {
+		{namespace: "cert-manager", name: "cert-manager", deployments: []string{"cert-manager-webhook"}},
+		{namespace: "ingress-nginx", name: "ingress-nginx", deployments: []string{"ingress-nginx-controller"}},
+		{namespace: "kube-system", name: "metrics-server"},
+	},
 }
 
 // TestAccModules runs the `tofu test` suite of every module of the catalog against the sandbox: the
@@ -23,6 +41,8 @@ func TestAccModules(t *testing.T) {
 	if os.Getenv(sandbox.EnvTestCLI) == "terraform" {
 		t.Skip("the module suites register a cluster with a write-only attribute, which Terraform supports from 1.11; the sandbox's Terraform is 1.5.7")
 	}
+	// The platform-baseline suite's stack needs the platform's AddonStack definition and composition.
+	installPlatform(t)
 	root := filepath.Join("..", "..", "modules")
 	modules, err := filepath.Glob(filepath.Join(root, "*", "tests"))
 	if err != nil {
@@ -48,13 +68,21 @@ func TestAccModules(t *testing.T) {
 			if !regexp.MustCompile(`Success! [1-9]\d* passed, 0 failed`).MatchString(out) {
 				t.Errorf("tofu test did not report success:\n%s", out)
 			}
-			// tofu test destroys what each suite made: the release and the cluster's registration.
-			release, ok := moduleReleases[filepath.Base(module)]
+			// tofu test destroys what each suite made: the releases and the cluster's registration.
+			releases, ok := moduleReleases[filepath.Base(module)]
 			if !ok {
-				t.Fatalf("moduleReleases does not name the release of module %s", filepath.Base(module))
+				t.Fatalf("moduleReleases does not name the releases of module %s", filepath.Base(module))
 			}
-			if err := checkReleaseGone(t, release.namespace, release.name)(nil); err != nil {
-				t.Error(err)
+			for _, release := range releases {
+				if err := checkReleaseGone(t, release.namespace, release.name)(nil); err != nil {
+					t.Error(err)
+				}
+				for _, deployment := range release.deployments {
+					_, err := workloadClient(t).AppsV1().Deployments(release.namespace).Get(context.Background(), deployment, metav1.GetOptions{})
+					if !apierrors.IsNotFound(err) {
+						t.Errorf("deployment %s/%s is left (get: %v)", release.namespace, deployment, err)
+					}
+				}
 			}
 			if err := checkClustersGone(t, "module-"+filepath.Base(module))(nil); err != nil {
 				t.Error(err)
