@@ -11,6 +11,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 
+	"github.com/idp-platform/terraform-provider-idp/internal/addonstack"
 	"github.com/idp-platform/terraform-provider-idp/internal/crossplane"
 	"github.com/idp-platform/terraform-provider-idp/internal/helm"
 	"github.com/idp-platform/terraform-provider-idp/internal/keycloak"
@@ -47,6 +48,14 @@ type (
 		Delete(ctx context.Context, name string) error
 		EnsureProviderConfig(ctx context.Context, cloud, name string, credentials []byte, project string) error
 		ReleaseProviderConfig(ctx context.Context, cloud, name string) error
+
+		ApplyStack(ctx context.Context, spec addonstack.Spec, requested string) error
+		GetStack(ctx context.Context, cluster, stack string) (crossplane.StackState, error)
+		WaitStack(ctx context.Context, cluster, stack string, done func(crossplane.StackState) (bool, error), progress func(crossplane.StackState)) (crossplane.StackState, error)
+		RemoveAddons(ctx context.Context, spec addonstack.Spec, requested string, remove []string) (addonstack.Spec, error)
+		DeleteStack(ctx context.Context, cluster, stack string) error
+		StackKubeconfigSecret(ctx context.Context, cluster string, kubeconfig []byte) (addonstack.SecretRef, error)
+		ReleaseStackKubeconfigSecret(ctx context.Context, cluster string) error
 	}
 	keycloakAPI interface {
 		Realm(ctx context.Context) (keycloak.Realm, error)

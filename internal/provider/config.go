@@ -14,6 +14,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"helm.sh/helm/v4/pkg/provenance"
 
+	"github.com/idp-platform/terraform-provider-idp/internal/catalog"
 	"github.com/idp-platform/terraform-provider-idp/internal/helm"
 	"github.com/idp-platform/terraform-provider-idp/internal/keycloak"
 	"github.com/idp-platform/terraform-provider-idp/internal/kube"
@@ -27,6 +28,7 @@ type providerModel struct {
 	Vault             *vaultModel             `tfsdk:"vault"`
 	Keycloak          *keycloakModel          `tfsdk:"keycloak"`
 	Helm              *helmModel              `tfsdk:"helm"`
+	AddonChartMirror  types.String            `tfsdk:"addon_chart_mirror"`
 }
 
 type helmModel struct {
@@ -79,7 +81,12 @@ type backendConfigs struct {
 	clusterRequestTimeout time.Duration
 	// chartKeyring, when set, is the keyring that charts from repositories and registries must be signed with.
 	chartKeyring *provenance.Signatory
+	// addonChartMirror replaces the add-on catalog's upstream chart repositories when set.
+	addonChartMirror string
 }
+
+// envAddonChartMirror supplies addon_chart_mirror, a top-level attribute, when the configuration does not.
+const envAddonChartMirror = "IDP_ADDON_CHART_MIRROR"
 
 // setting is one provider attribute: its value in the configuration, and the environment variable
 // (IDP_<BLOCK>_<ATTRIBUTE>) that supplies it when the configuration does not.
@@ -178,7 +185,46 @@ func resolveConfig(model providerModel, getenv func(string) string) (backendConf
 	keyring, helmDiags := resolveHelm(model.Helm, getenv)
 	diags.Append(helmDiags...)
 	cfg.chartKeyring = keyring
+	mirror, mirrorDiags := resolveAddonChartMirror(model.AddonChartMirror, getenv)
+	diags.Append(mirrorDiags...)
+	cfg.addonChartMirror = mirror
 	return cfg, diags
+}
+
+// resolveAddonChartMirror takes addon_chart_mirror from the configuration, else the environment.
+func resolveAddonChartMirror(value types.String, getenv func(string) string) (string, diag.Diagnostics) {
+	var diags diag.Diagnostics
+	if value.IsUnknown() {
+		diags.AddAttributeError(path.Root("addon_chart_mirror"), "Provider configuration is not known until apply",
+			"addon_chart_mirror depends on a value that is only known after apply; set it from a variable or "+envAddonChartMirror+".")
+		return "", diags
+	}
+	mirror := value.ValueString()
+	if value.IsNull() {
+		mirror = getenv(envAddonChartMirror)
+	}
+	if err := catalog.ValidMirror(mirror); mirror != "" && err != nil {
+		diags.AddAttributeError(path.Root("addon_chart_mirror"), "Invalid add-on chart mirror", fmt.Sprintf("%s (from %s): %v", mirror, envAddonChartMirror, err))
+	}
+	return mirror, diags
+}
+
+// addonMirrorValidator checks addon_chart_mirror in the configuration.
+type addonMirrorValidator struct{}
+
+func (addonMirrorValidator) Description(context.Context) string {
+	return "an oci:// registry path or an http(s):// chart repository"
+}
+func (v addonMirrorValidator) MarkdownDescription(ctx context.Context) string {
+	return v.Description(ctx)
+}
+func (addonMirrorValidator) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
+	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
+		return
+	}
+	if err := catalog.ValidMirror(req.ConfigValue.ValueString()); err != nil {
+		resp.Diagnostics.AddAttributeError(req.Path, "Invalid add-on chart mirror", err.Error())
+	}
 }
 
 // resolveHelm loads the keyring that chart provenance is verified against, if one is configured.

@@ -219,6 +219,22 @@ func TestResolveConfig(t *testing.T) {
 			env:    map[string]string{"IDP_HELM_KEYRING": "/no/such/pubring.gpg"},
 			diags:  []diagSummary{{Path: "helm.keyring", Summary: "Cannot use the chart keyring"}},
 		},
+		"AddonChartMirror": {
+			reason: "The add-on chart mirror comes from the configuration before the environment.",
+			model:  providerModel{AddonChartMirror: str("oci://registry.example/addons")},
+			env:    map[string]string{"IDP_ADDON_CHART_MIRROR": "https://ignored.example/charts"},
+			want:   backendConfigs{clusterRequestTimeout: 30 * time.Second, addonChartMirror: "oci://registry.example/addons"},
+		},
+		"AddonChartMirrorFromEnvironment": {
+			reason: "IDP_ADDON_CHART_MIRROR supplies the mirror when the configuration does not.",
+			env:    map[string]string{"IDP_ADDON_CHART_MIRROR": "https://charts.example/addons"},
+			want:   backendConfigs{clusterRequestTimeout: 30 * time.Second, addonChartMirror: "https://charts.example/addons"},
+		},
+		"BadAddonChartMirror": {
+			reason: "A mirror that is neither oci:// nor http(s):// is refused on the attribute.",
+			model:  providerModel{AddonChartMirror: str("ftp://mirror.example/charts")},
+			diags:  []diagSummary{{Path: "addon_chart_mirror", Summary: "Invalid add-on chart mirror"}},
+		},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {

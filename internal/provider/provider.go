@@ -56,6 +56,16 @@ func (p *idpProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *
 			"configuration needs. Every attribute can also come from an `IDP_<BLOCK>_<ATTRIBUTE>` environment variable; " +
 			"when the configuration sets any attribute of a way of connecting or logging in, the environment variables " +
 			"of that way are ignored.",
+		Attributes: map[string]schema.Attribute{
+			"addon_chart_mirror": schema.StringAttribute{
+				Optional: true,
+				MarkdownDescription: "Where `idp_addon_stack` takes the add-on catalog's charts from instead of their upstream repositories, as " +
+					"air-gapped platforms run: an OCI registry (`oci://registry.example.com/addons`, each chart at `<mirror>/<chart>:<version>`) " +
+					"or an HTTP chart repository (`https://charts.example.com/addons`). Plain HTTP is used only for a loopback registry. " +
+					"Also `IDP_ADDON_CHART_MIRROR`.",
+				Validators: []validator.String{addonMirrorValidator{}},
+			},
+		},
 		Blocks: map[string]schema.Block{
 			mc: schema.SingleNestedBlock{
 				MarkdownDescription: "The management cluster that runs Crossplane. Give `kubeconfig_path`, or `host` with `token` and `cluster_ca_certificate`. TLS is always verified.",
@@ -132,11 +142,11 @@ func (p *idpProvider) Configure(ctx context.Context, req provider.ConfigureReque
 }
 
 func (p *idpProvider) Resources(context.Context) []func() resource.Resource {
-	return []func() resource.Resource{newClusterResource, newAppResource}
+	return []func() resource.Resource{newClusterResource, newAppResource, newAddonStackResource}
 }
 
 func (p *idpProvider) DataSources(context.Context) []func() datasource.DataSource {
-	return []func() datasource.DataSource{newPlatformDataSource, newClusterDataSource}
+	return []func() datasource.DataSource{newPlatformDataSource, newClusterDataSource, newAddonCatalogDataSource}
 }
 
 func (p *idpProvider) EphemeralResources(context.Context) []func() ephemeral.EphemeralResource {

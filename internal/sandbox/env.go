@@ -30,6 +30,9 @@ const (
 	EnvKeycloakCAFile = "IDP_SANDBOX_KEYCLOAK_CA_FILE"
 	// EnvRegistryHost is the host:port of the sandbox's OCI registry (plain HTTP on loopback).
 	EnvRegistryHost = "IDP_SANDBOX_REGISTRY_HOST"
+	// EnvAddonChartMirror is the provider's addon_chart_mirror: the sandbox registry, which the sandbox
+	// fills with the project's fixture charts standing in for the add-on catalog's upstream charts.
+	EnvAddonChartMirror = "IDP_ADDON_CHART_MIRROR"
 	// EnvHelm is the path of the helm CLI, for tests that release charts the way users do outside Terraform.
 	EnvHelm = "IDP_SANDBOX_HELM"
 )

@@ -96,4 +96,3 @@ func crossplaneTools() []string {
 
 // repoFunctionPackage prefixes the packages of the composition functions this repository ships.
 const repoFunctionPackage = "xpkg.idp.dev/idp-platform/"
-

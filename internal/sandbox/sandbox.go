@@ -127,7 +127,7 @@ func Start(ctx context.Context, opts Options) (_ *Sandbox, err error) {
 		token                       string
 		vault                       *vaultEndpoint
 		keycloak                    *keycloakEndpoint
-		registry                    string
+		registry, addonMirror       string
 		kubeErr, servicesErr, kcErr error
 	)
 	wg.Add(3)
@@ -165,8 +165,12 @@ func Start(ctx context.Context, opts Options) (_ *Sandbox, err error) {
 			return
 		}
 		s.logf("vault ready at %s", vault.address)
-		if registry, servicesErr = s.startRegistry(ctx, bins["registry"]); servicesErr == nil {
-			s.logf("OCI registry ready at %s", registry)
+		if registry, servicesErr = s.startRegistry(ctx, bins["registry"]); servicesErr != nil {
+			return
+		}
+		s.logf("OCI registry ready at %s", registry)
+		if addonMirror, servicesErr = PushAddonCharts(ctx, registry); servicesErr == nil {
+			s.logf("fixture add-on charts pushed to %s", addonMirror)
 		}
 	}()
 	go func() {
@@ -208,6 +212,7 @@ func Start(ctx context.Context, opts Options) (_ *Sandbox, err error) {
 		EnvKeycloakAdminPass:                     keycloak.adminPassword,
 		EnvKeycloakUsers:                         strings.Join(users, ","),
 		EnvRegistryHost:                          registry,
+		EnvAddonChartMirror:                      addonMirror,
 		EnvKeycloakIssuer:                        s.oidc.url(),
 		EnvEtcdURL:                               etcdURL,
 		EnvKeycloakCAFile:                        s.oidc.caFile,
