@@ -49,6 +49,9 @@ type StackState struct {
 	ManagedByProvider bool
 }
 
+// stackComposition is the Composition of AddonStack composites (crossplane/addonstack/composition.yaml).
+const stackComposition = "addonstack"
+
 // annotationRequested records, on an AddonStack composite, the input the spec was resolved from.
 const annotationRequested = "platform.idp.dev/requested"
 
@@ -86,6 +89,8 @@ func (c *Client) ApplyStack(ctx context.Context, spec addonstack.Spec, requested
 	if err := json.Unmarshal(raw, &specMap); err != nil {
 		return err
 	}
+	// The platform ships one Composition for the kind; naming it spares Crossplane a selection.
+	specMap["crossplane"] = map[string]any{"compositionRef": map[string]any{"name": stackComposition}}
 	name := addonstack.CompositeName(spec.Cluster, spec.Stack)
 	xr := &unstructured.Unstructured{Object: map[string]any{
 		"apiVersion": addonstack.APIVersion,
