@@ -9,6 +9,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/idp-platform/terraform-provider-idp/internal/addonstack"
+	"github.com/idp-platform/terraform-provider-idp/internal/catalog"
 )
 
 func TestAddonStackStatusMapping(t *testing.T) {
@@ -110,5 +111,37 @@ func TestAddonStackRequestedRoundTrip(t *testing.T) {
 	}
 	if _, err := parseRequested(""); err == nil {
 		t.Error("a composite without recorded input was read as one idp_addon_stack made")
+	}
+}
+
+func TestAddonProblemDiagnostics(t *testing.T) {
+	cases := map[string]struct {
+		reason string
+		addons map[string]catalog.AddonSelection
+		want   []diagSummary
+	}{
+		"UnknownAddon": {
+			reason: "An add-on the catalog lacks is an error on its entry of addons.",
+			addons: map[string]catalog.AddonSelection{"service_mesh": {}},
+			want:   []diagSummary{{Path: `addons["service_mesh"]`, Summary: "Unknown add-on"}},
+		},
+		"UnknownVersion": {
+			reason: "A version the catalog lacks is an error on the entry's version.",
+			addons: map[string]catalog.AddonSelection{"cert_manager": {Version: "0.0.1"}},
+			want:   []diagSummary{{Path: `addons["cert_manager"].version`, Summary: "Unknown add-on version"}},
+		},
+		"BadValues": {
+			reason: "Values that are not a YAML map are an error on the entry's values.",
+			addons: map[string]catalog.AddonSelection{"cert_manager": {Values: "- a list"}},
+			want:   []diagSummary{{Path: `addons["cert_manager"].values`, Summary: "Invalid add-on values"}},
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			_, problems := catalog.ResolveAddons(catalog.AddonRequest{Cloud: catalog.CloudAWS, KubernetesVersion: "1.34", Addons: tc.addons})
+			if diff := cmp.Diff(tc.want, summarize(addonProblemDiagnostics(problems))); diff != "" {
+				t.Errorf("%s\naddonProblemDiagnostics: -want +got:\n%s", tc.reason, diff)
+			}
+		})
 	}
 }

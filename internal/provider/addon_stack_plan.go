@@ -81,20 +81,7 @@ func (r *addonStackResource) resolve(ctx context.Context, model addonStackModel)
 		recorded.Addons[key] = requestedAddon{Version: input.Version.ValueStringPointer(), Values: input.Values.ValueStringPointer()}
 	}
 	addons, problems := catalog.ResolveAddons(request)
-	for _, problem := range problems {
-		switch {
-		case problem.Addon != "":
-			at := path.Root("addons").AtMapKey(problem.Addon)
-			if problem.Attribute != "" {
-				at = at.AtName(problem.Attribute)
-			}
-			diags.AddAttributeError(at, problem.Summary, problem.Detail)
-		case problem.Attribute == "mirror":
-			diags.AddError(problem.Summary, problem.Detail+" (the provider's addon_chart_mirror)")
-		default: // the cluster's cloud or Kubernetes version
-			diags.AddAttributeError(path.Root("cluster"), problem.Summary, problem.Detail)
-		}
-	}
+	diags.Append(addonProblemDiagnostics(problems)...)
 	if diags.HasError() {
 		return nil, diags
 	}
@@ -128,6 +115,26 @@ func (r *addonStackResource) resolve(ctx context.Context, model addonStackModel)
 	}
 	resolved.recorded, resolved.requested = recorded, string(raw)
 	return resolved, diags
+}
+
+// addonProblemDiagnostics puts each problem the catalog found on the attribute it is about.
+func addonProblemDiagnostics(problems []catalog.AddonProblem) diag.Diagnostics {
+	var diags diag.Diagnostics
+	for _, problem := range problems {
+		switch {
+		case problem.Addon != "":
+			at := path.Root("addons").AtMapKey(problem.Addon)
+			if problem.Attribute != "" {
+				at = at.AtName(problem.Attribute)
+			}
+			diags.AddAttributeError(at, problem.Summary, problem.Detail)
+		case problem.Attribute == "mirror":
+			diags.AddError(problem.Summary, problem.Detail+" (the provider's addon_chart_mirror)")
+		default: // the cluster's cloud or Kubernetes version
+			diags.AddAttributeError(path.Root("cluster"), problem.Summary, problem.Detail)
+		}
+	}
+	return diags
 }
 
 // checkChart fetches an add-on's chart (once per provider process) and checks the values against its

@@ -262,7 +262,7 @@ func TestAccAddonStackRegisteredCluster(t *testing.T) {
 				Config: addonStackConfig(t, cluster, `
     ingress      = { version = "4.12.1" }
     cert_manager = { values = yamlencode({ replicaCount = 2 }) }
-    external_dns = { values = yamlencode({ domainFilters = ["payments.example.com"] }) }`),
+    external_dns = { values = yamlencode({ provider = { name = "aws" }, domainFilters = ["payments.example.com"] }) }`),
 				Check: resource.ComposeAggregateTestCheckFunc(
 					checkDeployment(t, workload, metricsServer[0], metricsServer[1], false),
 					checkDeployment(t, workload, externalDNS[0], externalDNS[1], true),
@@ -277,7 +277,7 @@ func TestAccAddonStackRegisteredCluster(t *testing.T) {
 				Config: addonStackConfig(t, cluster, `
     ingress      = { version = "4.12.1" }
     cert_manager = { values = yamlencode({ replicaCount = 2 }) }
-    external_dns = { values = yamlencode({ domainFilters = ["payments.example.com"] }) }`),
+    external_dns = { values = yamlencode({ provider = { name = "aws" }, domainFilters = ["payments.example.com"] }) }`),
 				PlanOnly: true,
 			},
 			{
@@ -344,12 +344,12 @@ func TestAccAddonStackBadInput(t *testing.T) {
 		reason, cluster, addons string
 		want                    string
 	}{
-		{"an add-on the catalog lacks", "idp_cluster.workload.id", `service_mesh = {}`, `(?s)addons\["service_mesh"\].*Unknown add-on`},
-		{"a version the catalog lacks", "idp_cluster.workload.id", `cert_manager = { version = "0.0.1" }`, `(?s)addons\["cert_manager"\].version.*0\.0\.1`},
-		{"a version that does not support the cluster's Kubernetes", "idp_cluster.workload.id", `cert_manager = { version = "v1.16.5" }`, `(?s)addons\["cert_manager"\].version.*1\.34`},
-		{"a dependency left out", "idp_cluster.workload.id", `ingress = {}`, `(?s)addons\["ingress"\].*cert_manager`},
-		{"values the chart's schema refuses", "idp_cluster.workload.id", `cert_manager = { values = yamlencode({ replicaCount = "two" }) }`, `(?s)addons\["cert_manager"\].values.*Invalid add-on values`},
-		{"a cluster Vault does not register", `"no-such-cluster"`, `cert_manager = {}`, `(?s)cluster.*Unknown cluster`},
+		{"an add-on the catalog lacks", "idp_cluster.workload.id", `service_mesh = {}`, `(?s)Unknown add-on.*"service_mesh" is not an add-on`},
+		{"a version the catalog lacks", "idp_cluster.workload.id", `cert_manager = { version = "0.0.1" }`, `(?s)Error: .*version.*0\.0\.1`},
+		{"a version that does not support the cluster's Kubernetes", "idp_cluster.workload.id", `cert_manager = { version = "v1.16.5" }`, `(?s)v1\.16\.5.*1\.34`},
+		{"a dependency left out", "idp_cluster.workload.id", `ingress = {}`, `(?s)Error: .*cert_manager`},
+		{"values the chart's schema refuses", "idp_cluster.workload.id", `cert_manager = { values = yamlencode({ replicaCount = "two" }) }`, `(?s)Invalid add-on values.*replicaCount`},
+		{"a cluster Vault does not register", `"no-such-cluster"`, `cert_manager = {}`, `(?s)Unknown cluster.*no-such-cluster`},
 	}
 	steps := []resource.TestStep{{Config: registered}}
 	for _, tc := range cases {

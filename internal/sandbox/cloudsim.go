@@ -17,6 +17,7 @@ import (
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
 )
 
 // cloudSimulator plays AWS, Azure and GCP for the sandbox, the one part of the platform that is
@@ -40,6 +41,8 @@ type simulatedCluster struct {
 	owner     *Sandbox // holds the workload cluster's processes, so they stop together
 	workload  *WorkloadCluster
 	secretRef types.NamespacedName
+	// client reaches the workload cluster, for the cloud's load balancers.
+	client kubernetes.Interface
 }
 
 // kubeconfigPublishers are the managed resources whose connection secret is a cluster's kubeconfig.
@@ -107,6 +110,11 @@ func (c *cloudSimulator) reconcile(ctx context.Context) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for key, cluster := range c.clusters {
+		if seen[key] {
+			if err := assignLoadBalancers(ctx, cluster); err != nil && ctx.Err() == nil {
+				c.sandbox.logf("cloud simulator: load balancers of %s: %v", cluster.workload.Name, err)
+			}
+		}
 		if !seen[key] {
 			c.sandbox.logf("cloud simulator: %s is gone; stopping workload cluster %s", key, cluster.workload.Name)
 			c.stop(ctx, cluster)
@@ -225,7 +233,12 @@ func (c *cloudSimulator) publishKubeconfig(ctx context.Context, key string, mr *
 			_ = owner.Stop()
 			return nil, fmt.Errorf("cannot start the workload cluster: %w", err)
 		}
-		cluster = &simulatedCluster{owner: owner, workload: workload}
+		client, err := workloadClientset(workload)
+		if err != nil {
+			_ = owner.Stop()
+			return nil, err
+		}
+		cluster = &simulatedCluster{owner: owner, workload: workload, client: client}
 		c.mu.Lock()
 		c.clusters[key] = cluster
 		c.mu.Unlock()
@@ -257,6 +270,35 @@ func (c *cloudSimulator) publishKubeconfig(ctx context.Context, key string, mr *
 		return nil, fmt.Errorf("cannot write connection secret %s/%s: %w", namespace, name, err)
 	}
 	return cluster, nil
+}
+
+// assignLoadBalancers plays the cloud's load balancer controller: a Service of type LoadBalancer in a
+// simulated cluster gets an address, as EKS, AKS and GKE give one (Helm's wait waits for it).
+func assignLoadBalancers(ctx context.Context, cluster *simulatedCluster) error {
+	services, err := cluster.client.CoreV1().Services("").List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return err
+	}
+	for i := range services.Items {
+		service := &services.Items[i]
+		if service.Spec.Type != corev1.ServiceTypeLoadBalancer || len(service.Status.LoadBalancer.Ingress) > 0 {
+			continue
+		}
+		hostname := service.Name + "-" + service.Namespace + "." + cluster.workload.Name + ".lb.sandbox.invalid"
+		service.Status.LoadBalancer.Ingress = []corev1.LoadBalancerIngress{{Hostname: hostname}}
+		if _, err := cluster.client.CoreV1().Services(service.Namespace).UpdateStatus(ctx, service, metav1.UpdateOptions{}); err != nil && !apierrors.IsConflict(err) {
+			return fmt.Errorf("cannot give Service %s/%s an address: %w", service.Namespace, service.Name, err)
+		}
+	}
+	return nil
+}
+
+func workloadClientset(workload *WorkloadCluster) (kubernetes.Interface, error) {
+	config, err := clientcmd.BuildConfigFromFlags("", workload.KubeconfigPath)
+	if err != nil {
+		return nil, fmt.Errorf("cannot read the kubeconfig of %s: %w", workload.Name, err)
+	}
+	return kubernetes.NewForConfig(config)
 }
 
 func (c *cloudSimulator) stop(ctx context.Context, cluster *simulatedCluster) {

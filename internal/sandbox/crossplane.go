@@ -169,7 +169,7 @@ func (s *Sandbox) startCrossplane(ctx context.Context, bins map[string]string, c
 			return err
 		}
 	}
-	return s.startCrossplaneProviders(ctx, bins, cp)
+	return nil
 }
 
 // writeSecretFiles writes each key of a Secret in the Crossplane namespace to a file in dir.

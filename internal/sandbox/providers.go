@@ -3,12 +3,16 @@ package sandbox
 import (
 	"context"
 	"fmt"
+	"net"
 	"net/http"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
+
+	"sigs.k8s.io/yaml"
 )
 
 // crossplaneProviders are the Crossplane providers the sandbox runs as local processes against the
@@ -45,7 +49,9 @@ func (s *Sandbox) buildRepoCommands(ctx context.Context, repoRoot string, bins m
 	return nil
 }
 
-// startCrossplaneProviders installs the providers' CRDs in a management cluster and starts them.
+// startCrossplaneProviders installs the providers' CRDs in a management cluster and starts them. Only
+// the full sandbox runs them: provider-kubernetes takes a fixed port (see providerKubernetesWebhookPort),
+// so one machine runs one set.
 func (s *Sandbox) startCrossplaneProviders(ctx context.Context, bins map[string]string, cp *controlPlane) error {
 	var crds []string
 	for _, provider := range crossplaneProviders {
@@ -53,7 +59,13 @@ func (s *Sandbox) startCrossplaneProviders(ctx context.Context, bins map[string]
 		if err != nil || len(files) == 0 {
 			return fmt.Errorf("the build of %s holds no CRDs in %s (%v)", provider, filepath.Join(bins[provider], crdsDir), err)
 		}
-		crds = append(crds, files...)
+		for _, file := range files {
+			installable, err := s.withoutConversionWebhook(file)
+			if err != nil {
+				return err
+			}
+			crds = append(crds, installable)
+		}
 	}
 	if _, err := InstallCRDs(ctx, cp.restConfig, crds); err != nil {
 		return fmt.Errorf("cannot install the providers' CRDs: %w", err)
@@ -64,14 +76,32 @@ func (s *Sandbox) startCrossplaneProviders(ctx context.Context, bins map[string]
 			return err
 		}
 		args := []string{"--poll=" + ProviderPollInterval.String(), "--sync=1h"}
+		env := []string{"KUBECONFIG=" + cp.kubeconfigPath}
 		ready := func(context.Context) error { return nil }
 		if provider == "provider-kubernetes" {
 			// Its health probe would listen on :8081 on every interface; provider-helm serves none.
 			health := "127.0.0.1:" + strconv.Itoa(healthPort)
 			args = append(args, "--health-probe-bind-addr="+health)
 			ready = func(ctx context.Context) error { return httpGetOK(ctx, http.DefaultClient, "http://"+health+"/readyz") }
+			// It always serves its Objects' conversion webhook, with a certificate from this directory, on a
+			// port it has no flag for; the sandbox registers no webhook, so nothing calls it.
+			if err := portFree(providerKubernetesWebhookPort); err != nil {
+				return fmt.Errorf("provider-kubernetes %s serves its webhook on port %d, which is taken (another sandbox?): %w", ProviderKubernetesVersion, providerKubernetesWebhookPort, err)
+			}
+			ca, err := newCertAuthority("provider-kubernetes webhook CA")
+			if err != nil {
+				return err
+			}
+			dir := filepath.Join(s.dir, "provider-kubernetes-tls")
+			if err := os.MkdirAll(dir, 0o700); err != nil {
+				return err
+			}
+			if _, _, err := ca.issueFiles(dir, "tls", certRequest{commonName: "provider-kubernetes", hosts: []string{"127.0.0.1"}}); err != nil {
+				return err
+			}
+			env = append(env, "TLS_SERVER_CERTS_DIR="+dir)
 		}
-		proc, err := s.start(provider, []string{"KUBECONFIG=" + cp.kubeconfigPath}, filepath.Join(bins[provider], provider), args...)
+		proc, err := s.start(provider, env, filepath.Join(bins[provider], provider), args...)
 		if err != nil {
 			return err
 		}
@@ -82,8 +112,51 @@ func (s *Sandbox) startCrossplaneProviders(ctx context.Context, bins map[string]
 	return nil
 }
 
-// crossplaneTools are the tools a sandbox with Crossplane builds: core, the composition functions not
-// built from this repository, and the providers.
+// providerKubernetesWebhookPort is where provider-kubernetes serves webhooks (controller-runtime's default).
+const providerKubernetesWebhookPort = 9443
+
+// portFree reports an error when a TCP port cannot be listened on, on every interface.
+func portFree(port int) error {
+	listener, err := net.Listen("tcp", ":"+strconv.Itoa(port))
+	if err != nil {
+		return err
+	}
+	return listener.Close()
+}
+
+// withoutConversionWebhook returns a CRD file as the sandbox can install it. provider-kubernetes serves
+// Objects at v1alpha1 and v1alpha2 through a conversion webhook its package manager wires up; the
+// sandbox runs no webhooks, so such a CRD is installed without conversion (the composition uses only
+// the storage version, v1alpha2).
+func (s *Sandbox) withoutConversionWebhook(file string) (string, error) {
+	raw, err := os.ReadFile(file)
+	if err != nil {
+		return "", err
+	}
+	var crd map[string]any
+	if err := yaml.Unmarshal(raw, &crd); err != nil {
+		return "", fmt.Errorf("cannot parse %s: %w", file, err)
+	}
+	spec, _ := crd["spec"].(map[string]any)
+	conversion, _ := spec["conversion"].(map[string]any)
+	if conversion["strategy"] != "Webhook" {
+		return file, nil
+	}
+	spec["conversion"] = map[string]any{"strategy": "None"}
+	out, err := yaml.Marshal(crd)
+	if err != nil {
+		return "", err
+	}
+	dir := filepath.Join(s.dir, "crds")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", err
+	}
+	installable := filepath.Join(dir, filepath.Base(file))
+	return installable, os.WriteFile(installable, out, 0o600)
+}
+
+// crossplaneTools are the tools a sandbox with Crossplane builds: core and the composition functions not
+// built from this repository. Only the full sandbox runs the providers (see startCrossplaneProviders).
 func crossplaneTools() []string {
 	tools := []string{"crossplane"}
 	for _, fn := range compositionFunctions {
@@ -91,7 +164,7 @@ func crossplaneTools() []string {
 			tools = append(tools, fn.tool)
 		}
 	}
-	return append(tools, crossplaneProviders...)
+	return tools
 }
 
 // repoFunctionPackage prefixes the packages of the composition functions this repository ships.

@@ -147,7 +147,10 @@ func Start(ctx context.Context, opts Options) (_ *Sandbox, err error) {
 		if kubeErr = s.startCrossplane(ctx, bins, management); kubeErr != nil {
 			return
 		}
-		s.logf("crossplane %s ready, with %d composition functions", CrossplaneVersion, len(compositionFunctions))
+		if kubeErr = s.startCrossplaneProviders(ctx, bins, management); kubeErr != nil {
+			return
+		}
+		s.logf("crossplane %s ready, with %d composition functions and %v", CrossplaneVersion, len(compositionFunctions), crossplaneProviders)
 		// A detached sandbox outlives this process, so its simulator runs in a process of its own
 		// (StartDetachedSimulator), started once the env file exists.
 		if !opts.Detached {
