@@ -18,6 +18,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/kubernetes"
 
@@ -190,6 +191,31 @@ func waitRestored(t *testing.T, namespace, name string) {
 	}
 }
 
+// waitStackReady waits, within a deadline, until the composition reports every add-on of a stack Ready.
+func waitStackReady(t *testing.T, cluster, stack string) {
+	t.Helper()
+	management, _ := managementDynamic(t)
+	deadline := time.Now().Add(3 * time.Minute)
+	for {
+		xr, err := management.Resource(addonStacks).Get(context.Background(), addonstack.CompositeName(cluster, stack), metav1.GetOptions{})
+		if err == nil {
+			addons, _, _ := unstructured.NestedSlice(xr.Object, "status", "addons")
+			ready := len(addons) > 0
+			for _, a := range addons {
+				addon, _ := a.(map[string]any)
+				ready = ready && addon["phase"] == string(addonstack.PhaseReady)
+			}
+			if ready {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("add-on stack %s/%s did not settle: %v", cluster, stack, err)
+		}
+		time.Sleep(2 * time.Second)
+	}
+}
+
 // TestAccAddonStackRegisteredCluster puts a stack on a registered cluster with real Crossplane, provider-
 // helm and provider-kubernetes: every add-on Ready in dependency order, one upgraded in place, one added
 // and one removed, an add-on uninstalled out of band restored by Crossplane alone, import, and destroy
@@ -202,8 +228,13 @@ func TestAccAddonStackRegisteredCluster(t *testing.T) {
 	certManager, ingress := [2]string{"cert-manager", "cert-manager-webhook"}, [2]string{"ingress-nginx", "ingress-nginx-controller"}
 	metricsServer, externalDNS := [2]string{"kube-system", "metrics-server"}, [2]string{"external-dns", "external-dns"}
 	var ingressUID string
+	stackAfterRemoval := addonStackConfig(t, cluster, `
+    ingress      = { version = "4.12.1" }
+    cert_manager = { values = yamlencode({ replicaCount = 2 }) }
+    external_dns = { values = yamlencode({ provider = { name = "aws" }, domainFilters = ["payments.example.com"] }) }`)
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviders,
+		TerraformVersionChecks:   writeOnlyCLIs,
 		CheckDestroy:             checkStackGone(t, cluster, "baseline", workload, certManager, ingress, metricsServer, externalDNS),
 		Steps: []resource.TestStep{
 			{
@@ -259,10 +290,7 @@ func TestAccAddonStackRegisteredCluster(t *testing.T) {
 			},
 			{
 				// metrics_server out, external_dns in.
-				Config: addonStackConfig(t, cluster, `
-    ingress      = { version = "4.12.1" }
-    cert_manager = { values = yamlencode({ replicaCount = 2 }) }
-    external_dns = { values = yamlencode({ provider = { name = "aws" }, domainFilters = ["payments.example.com"] }) }`),
+				Config: stackAfterRemoval,
 				Check: resource.ComposeAggregateTestCheckFunc(
 					checkDeployment(t, workload, metricsServer[0], metricsServer[1], false),
 					checkDeployment(t, workload, externalDNS[0], externalDNS[1], true),
@@ -274,18 +302,66 @@ func TestAccAddonStackRegisteredCluster(t *testing.T) {
 					uninstallOutOfBand(t, externalDNS[0], "external-dns")
 					waitRestored(t, externalDNS[0], externalDNS[1])
 				},
-				Config: addonStackConfig(t, cluster, `
-    ingress      = { version = "4.12.1" }
-    cert_manager = { values = yamlencode({ replicaCount = 2 }) }
-    external_dns = { values = yamlencode({ provider = { name = "aws" }, domainFilters = ["payments.example.com"] }) }`),
+				Config:   stackAfterRemoval,
 				PlanOnly: true,
 			},
 			{
+				// The reinstall above may still be reported as progressing: import once the stack has settled.
+				PreConfig:               func() { waitStackReady(t, cluster, "baseline") },
 				ResourceName:            "idp_addon_stack.baseline",
 				ImportState:             true,
 				ImportStateId:           cluster + "/baseline",
 				ImportStateVerify:       true,
 				ImportStateVerifyIgnore: []string{"timeouts"},
+			},
+			{
+				// Vault loses the cluster: refresh warns and plans the stack again; the apply registers the
+				// cluster again and finds the stack's composite its own, so nothing is reinstalled by hand.
+				PreConfig: func() {
+					if err := sandboxVault(t).DeleteMetadata(context.Background(), kubeconfigPath(cluster)); err != nil {
+						t.Fatal(err)
+					}
+				},
+				Config: stackAfterRemoval,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction("idp_addon_stack.baseline", plancheck.ResourceActionCreate),
+				}},
+				Check: checkDeployment(t, workload, externalDNS[0], externalDNS[1], true),
+			},
+		},
+	})
+}
+
+// TestAccAddonStackFailedAddon: an add-on whose pods cannot schedule fails the apply within the timeout,
+// naming the add-on, where it stands and the cluster's message; the next apply with the cause fixed
+// converges on the composite the failed one left, without an import.
+func TestAccAddonStackFailedAddon(t *testing.T) {
+	requireAcc(t)
+	installPlatform(t)
+	const cluster = "acc-addons-failing"
+	workload := func() kubernetes.Interface { return workloadClient(t) }
+	stack := func(cpu string) string {
+		return strings.Replace(addonStackConfig(t, cluster, fmt.Sprintf(`
+    metrics_server = { values = yamlencode({ resources = { requests = { cpu = %q } } }) }`, cpu)),
+			`create = "8m"`, `create = "90s"`, 1)
+	}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviders,
+		TerraformVersionChecks:   writeOnlyCLIs,
+		CheckDestroy:             checkStackGone(t, cluster, "baseline", workload, [2]string{"kube-system", "metrics-server"}),
+		Steps: []resource.TestStep{
+			{
+				Config:      stack("5000"),
+				ExpectError: regexp.MustCompile(`(?s)Add-ons are not Ready.*Within 1m30s.*metrics-server: (Progressing|Failed)`),
+			},
+			{
+				Config: stack("10m"),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction("idp_addon_stack.baseline", plancheck.ResourceActionCreate),
+				}},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue("idp_addon_stack.baseline", tfjsonpath.New("status").AtMapKey("metrics_server").AtMapKey("status"), knownvalue.StringExact("Ready")),
+				},
 			},
 		},
 	})
@@ -302,6 +378,7 @@ func TestAccAddonStackCloudCluster(t *testing.T) {
 	onePool := `{ default = { instance_type = "m6i.large", min_size = 1, max_size = 3 } }`
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviders,
+		TerraformVersionChecks:   writeOnlyCLIs,
 		CheckDestroy: resource.ComposeAggregateTestCheckFunc(
 			checkStackGone(t, name, "baseline", created), checkCloudClusterGone(t, name, "idp-aws-aws-acc-addons")),
 		Steps: []resource.TestStep{{
@@ -364,5 +441,5 @@ resource "idp_addon_stack" "bad" {
 			PlanOnly: true, ExpectError: regexp.MustCompile(tc.want),
 		})
 	}
-	resource.Test(t, resource.TestCase{ProtoV6ProviderFactories: testProviders, Steps: steps})
+	resource.Test(t, resource.TestCase{ProtoV6ProviderFactories: testProviders, TerraformVersionChecks: writeOnlyCLIs, Steps: steps})
 }

@@ -111,6 +111,11 @@ func (s *Sandbox) startCrossplane(ctx context.Context, bins map[string]string, c
 		binary, "core", "start",
 		"--package-runtime=External",
 		"--enable-webhooks=false",
+		// The sandbox's providers poll every few seconds (ProviderPollInterval), so an AddonStack's
+		// composed resources change far more often than the breaker's defaults (100 events, then 1 a
+		// second) allow; once open, it holds the composite's reconciles back for 5 minutes.
+		"--circuit-breaker-burst=1000",
+		"--circuit-breaker-refill-rate=20",
 		"--metrics-port="+strconv.Itoa(metricsPort),
 		"--health-probe-port="+strconv.Itoa(healthPort),
 		"--cache-dir="+filepath.Join(dir, "cache", "xpkg"),
