@@ -15,9 +15,7 @@ const (
 	objectAPIVersion                   = "kubernetes.crossplane.io/v1alpha2"
 )
 
-// releaseWaitTimeout bounds a Helm install or upgrade with wait; the provider's default, written out so
 // the Release says what it waits for.
-const releaseWaitTimeout = "5m"
 
 // endpointsReady holds when some subset of an Endpoints has a ready address: the service can answer
 // (notReadyAddresses do not count).
@@ -53,6 +51,9 @@ type Observed struct {
 	// Stale is a resource whose conditions were set for an older generation of its spec: a Ready
 	// Release about to be upgraded is not Ready for the new version yet.
 	Stale bool
+	// ObjectMessage is what an observing Object saw of the object it observes that does not hold: its
+	// conditions that are not True, or an Endpoints without ready addresses. The cluster's own words.
+	ObjectMessage string
 	// ForProvider is the resource's spec.forProvider as applied, which must hold what is desired before
 	// its conditions speak for the desired spec.
 	ForProvider map[string]any
@@ -165,6 +166,9 @@ func addonPhase(parts []part) (Phase, string, string) {
 		message := p.state.Conditions["Ready"].Message
 		if synced := p.state.Conditions["Synced"]; message == "" && synced.Status != "True" {
 			message = synced.Message
+		}
+		if message == "" {
+			message = p.state.ObjectMessage
 		}
 		return PhaseProgressing, p.what, message
 	}
@@ -307,9 +311,11 @@ func release(composite string, spec Spec, addon Addon) map[string]any {
 		},
 		"namespace":           addon.Namespace,
 		"skipCreateNamespace": false,
-		"wait":                true,
-		"waitTimeout":         releaseWaitTimeout,
-		"plainHTTP":           addon.Chart.PlainHTTP,
+		// No wait (the default): readiness is the gates' business. Helm's wait would hold a provider-helm
+		// worker for the whole wait and say nothing until it ends, and a failed install would leave the
+		// release pending, which blocks the upgrade that fixes it. Without it the Release is Ready once
+		// deployed.
+		"plainHTTP": addon.Chart.PlainHTTP,
 	}
 	if len(addon.Values) > 0 {
 		forProvider["values"] = copyValue(addon.Values)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	fnv1 "github.com/crossplane/function-sdk-go/proto/v1"
@@ -117,6 +118,39 @@ func readComposite(xr *structpb.Struct) (string, Spec, error) {
 	return composite.Metadata.Name, composite.Spec, nil
 }
 
+// objectMessage says what does not hold yet of an object a gate observes, in the cluster's words: its
+// conditions that are not True (a Deployment's Available, a CRD's Established), or for Endpoints that
+// no address is ready.
+func objectMessage(object map[string]any) string {
+	if object["kind"] == "Endpoints" {
+		subsets, _ := object["subsets"].([]any)
+		for _, subset := range subsets {
+			if addresses, _ := subset.(map[string]any)["addresses"].([]any); len(addresses) > 0 {
+				return ""
+			}
+		}
+		return "no ready endpoints"
+	}
+	status, _ := object["status"].(map[string]any)
+	conditions, _ := status["conditions"].([]any)
+	var parts []string
+	for _, c := range conditions {
+		condition, _ := c.(map[string]any)
+		if condition["status"] == "True" {
+			continue
+		}
+		part := fmt.Sprintf("%v=%v", condition["type"], condition["status"])
+		if reason, _ := condition["reason"].(string); reason != "" {
+			part += " (" + reason + ")"
+		}
+		if message, _ := condition["message"].(string); message != "" {
+			part += ": " + message
+		}
+		parts = append(parts, part)
+	}
+	return strings.Join(parts, "; ")
+}
+
 // readObserved reads the conditions and failure count of an observed composed resource; what it cannot
 // read it leaves out, which reads as not Ready.
 func readObserved(resource *structpb.Struct) Observed {
@@ -143,6 +177,9 @@ func readObserved(resource *structpb.Struct) Observed {
 	}
 	if forProvider := resource.GetFields()["spec"].GetStructValue().GetFields()["forProvider"].GetStructValue(); forProvider != nil {
 		o.ForProvider = forProvider.AsMap()
+	}
+	if manifest := status.GetFields()["atProvider"].GetStructValue().GetFields()["manifest"].GetStructValue(); manifest != nil {
+		o.ObjectMessage = objectMessage(manifest.AsMap())
 	}
 	return o
 }

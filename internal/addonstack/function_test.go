@@ -239,3 +239,40 @@ func TestRunFunctionFatal(t *testing.T) {
 		})
 	}
 }
+
+func TestObjectMessage(t *testing.T) {
+	cases := map[string]struct {
+		reason string
+		object map[string]any
+		want   string
+	}{
+		"DeploymentUnavailable": {
+			reason: "A Deployment's conditions that are not True are the cluster's message.",
+			object: map[string]any{"kind": "Deployment", "status": map[string]any{"conditions": []any{
+				map[string]any{"type": "Available", "status": "False", "reason": "MinimumReplicasUnavailable", "message": "Deployment does not have minimum availability."},
+				map[string]any{"type": "Progressing", "status": "True", "reason": "ReplicaSetUpdated"},
+			}}},
+			want: "Available=False (MinimumReplicasUnavailable): Deployment does not have minimum availability.",
+		},
+		"DeploymentAvailable": {
+			reason: "Nothing to say of an object whose conditions hold.",
+			object: map[string]any{"kind": "Deployment", "status": map[string]any{"conditions": []any{map[string]any{"type": "Available", "status": "True"}}}},
+		},
+		"EndpointsWithoutAddresses": {
+			reason: "Endpoints with only not-ready addresses have no ready endpoints.",
+			object: map[string]any{"kind": "Endpoints", "subsets": []any{map[string]any{"notReadyAddresses": []any{map[string]any{"ip": "10.0.0.1"}}}}},
+			want:   "no ready endpoints",
+		},
+		"EndpointsReady": {
+			reason: "Endpoints with a ready address hold.",
+			object: map[string]any{"kind": "Endpoints", "subsets": []any{map[string]any{"addresses": []any{map[string]any{"ip": "10.0.0.1"}}}}},
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			if diff := cmp.Diff(tc.want, objectMessage(tc.object)); diff != "" {
+				t.Errorf("%s\nobjectMessage(...): -want +got:\n%s", tc.reason, diff)
+			}
+		})
+	}
+}

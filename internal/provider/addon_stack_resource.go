@@ -70,11 +70,13 @@ func (r *addonStackResource) Schema(ctx context.Context, _ resource.SchemaReques
 		MarkdownDescription: "Platform add-ons (ingress, cert-manager, external-dns, storage classes, metrics-server, monitoring, " +
 			"logging) on one platform cluster, from the curated add-on catalog (see the `idp_addon_catalog` data source). " +
 			"The stack is an `AddonStack` composite in the management cluster; Crossplane installs each add-on with " +
-			"provider-helm (charts) or provider-kubernetes (plain objects) and keeps it in place between applies: an add-on " +
-			"deleted or edited in the cluster is restored without Terraform. Add-ons go in dependency order (an add-on waits " +
-			"until those it depends on pass their readiness gates), are upgraded in place and are removed last-installed " +
-			"first. Charts come from the provider's `addon_chart_mirror` when set, else from their upstream repositories. " +
-			"Import with `cluster/stack`.",
+			"provider-helm (charts) or provider-kubernetes (plain objects) and keeps it in place between applies: a release " +
+			"uninstalled in the cluster is installed again, and a plain object deleted or edited is applied again, without " +
+			"Terraform (within the providers' poll interval). Add-ons go in dependency order (an add-on waits until those it " +
+			"depends on pass their readiness gates: CRDs Established, Deployments Available, webhook Services with endpoints), " +
+			"are upgraded in place and are removed last installed first. A create that fails or is interrupted leaves the " +
+			"stack in the management cluster, still reconciled; the next apply takes it over. Charts come from the provider's " +
+			"`addon_chart_mirror` when set, else from their upstream repositories. Import with `cluster/stack`.",
 		Attributes: map[string]schema.Attribute{
 			"id": schema.StringAttribute{
 				Computed:            true,
