@@ -63,7 +63,8 @@ func (p AddonProblem) String() string {
 func ResolveAddons(req AddonRequest) ([]addonstack.Addon, []AddonProblem) {
 	c := addons()
 	var problems []AddonProblem
-	if !slices.Contains(AddonClouds(), req.Cloud) {
+	cloudKnown := slices.Contains(AddonClouds(), req.Cloud)
+	if !cloudKnown {
 		problems = append(problems, AddonProblem{Attribute: "cloud", Summary: "Unknown cloud",
 			Detail: fmt.Sprintf("The add-on catalog has defaults for the clouds %s, not %q.", strings.Join(AddonClouds(), ", "), req.Cloud)})
 	}
@@ -79,12 +80,7 @@ func ResolveAddons(req AddonRequest) ([]addonstack.Addon, []AddonProblem) {
 		problems = append(problems, AddonProblem{Attribute: "mirror", Summary: "Invalid chart mirror", Detail: sentence(err)})
 	}
 
-	type chosen struct {
-		entry   *addonEntry
-		version addonEntryVersion
-		user    map[string]any
-	}
-	stack := map[string]chosen{}
+	stack := map[string]addonstack.Addon{}
 	for _, key := range slices.Sorted(maps.Keys(req.Addons)) {
 		selection := req.Addons[key]
 		entry, ok := c.entries[key]
@@ -92,80 +88,81 @@ func ResolveAddons(req AddonRequest) ([]addonstack.Addon, []AddonProblem) {
 			problems = append(problems, unknownAddon(c, key))
 			continue
 		}
-		ok = true
-		v, found := entry.version(selection.Version)
-		if selection.Version == "" {
-			v, found = entry.version(entry.DefaultVersion)
+		var keyProblems []AddonProblem
+		chosen := selection.Version
+		if chosen == "" {
+			chosen = entry.DefaultVersion
 		}
+		v, found := entry.version(chosen)
 		if !found {
-			problems = append(problems, unknownVersion(entry, selection.Version))
-			ok = false
+			keyProblems = append(keyProblems, unknownVersion(entry, selection.Version))
 		} else if problem, supported := supportsCluster(entry, v.AddonVersion, req.KubernetesVersion); !supported {
-			problems = append(problems, problem)
-			ok = false
+			keyProblems = append(keyProblems, problem)
 		}
 		user, err := parseUserValues(selection.Values)
 		if err != nil {
-			problems = append(problems, AddonProblem{Addon: key, Attribute: "values", Summary: "Invalid add-on values", Detail: sentence(err)})
-			ok = false
+			keyProblems = append(keyProblems, AddonProblem{Addon: key, Attribute: "values", Summary: "Invalid add-on values", Detail: sentence(err)})
 		}
 		for _, dep := range entry.DependsOn {
 			if _, requested := req.Addons[dep.Key]; !requested {
-				problems = append(problems, AddonProblem{Addon: key, Summary: "Missing add-on dependency",
+				keyProblems = append(keyProblems, AddonProblem{Addon: key, Summary: "Missing add-on dependency",
 					Detail: fmt.Sprintf("%s needs %s in the same stack: %s. Add %s to the stack's add-ons.", key, dep.Key, dep.Reason, dep.Key)})
-				ok = false
 			}
 		}
-		if ok {
-			stack[key] = chosen{entry: entry, version: v, user: user}
+		// The values can be checked as soon as they are known: version, user's values and cloud.
+		if found && err == nil && cloudKnown {
+			addon, problem := resolveAddon(c, entry, v, user, req.Cloud, mirror)
+			if problem != nil {
+				keyProblems = append(keyProblems, *problem)
+			} else if len(keyProblems) == 0 {
+				stack[key] = addon
+			}
 		}
+		problems = append(problems, keyProblems...)
 	}
 	if len(problems) > 0 {
 		return nil, problems
 	}
-
 	var resolved []addonstack.Addon
 	for _, key := range c.order {
-		choice, ok := stack[key]
-		if !ok {
-			continue
+		if addon, ok := stack[key]; ok {
+			resolved = append(resolved, addon)
 		}
-		entry := choice.entry
-		values := mergeValues(nil, entry.Values)
-		values = mergeValues(values, entry.CloudValues[req.Cloud])
-		values = mergeValues(values, choice.version.Values)
-		values = mergeValues(values, choice.user)
-		if problem, ok := requiredValues(entry, req.Cloud, values); !ok {
-			problems = append(problems, problem)
-			continue
-		}
-		addon := addonstack.Addon{
-			Name:      entry.Name,
-			Namespace: entry.Namespace,
-			Gates:     slices.Clone(entry.Gates),
-		}
-		for _, dep := range entry.DependsOn {
-			addon.DependsOn = append(addon.DependsOn, c.entries[dep.Key].Name)
-		}
-		if entry.Chart != nil {
-			addon.Chart = mirror.locate(*entry.Chart, choice.version.Version)
-			if len(values) > 0 {
-				addon.Values = values
-			}
-		} else {
-			manifests, err := buildObjects(entry, values)
-			if err != nil {
-				problems = append(problems, AddonProblem{Addon: key, Attribute: "values", Summary: "Invalid add-on values", Detail: sentence(err)})
-				continue
-			}
-			addon.Manifests = manifests
-		}
-		resolved = append(resolved, addon)
-	}
-	if len(problems) > 0 {
-		return nil, problems
 	}
 	return resolved, nil
+}
+
+// resolveAddon is one add-on at version v on cloud: its values layered (catalog, cloud, version, user),
+// its chart located or its objects built.
+func resolveAddon(c *addonCatalog, entry *addonEntry, v addonEntryVersion, user map[string]any, cloud string, mirror chartMirror) (addonstack.Addon, *AddonProblem) {
+	values := mergeValues(nil, entry.Values)
+	values = mergeValues(values, entry.CloudValues[cloud])
+	values = mergeValues(values, v.Values)
+	values = mergeValues(values, user)
+	if problem, ok := requiredValues(entry, cloud, values); !ok {
+		return addonstack.Addon{}, &problem
+	}
+	addon := addonstack.Addon{
+		Name:      entry.Name,
+		Namespace: entry.Namespace,
+		Gates:     slices.Clone(entry.Gates),
+	}
+	for _, dep := range entry.DependsOn {
+		addon.DependsOn = append(addon.DependsOn, c.entries[dep.Key].Name)
+	}
+	if entry.Chart == nil {
+		manifests, err := buildObjects(entry, values)
+		if err != nil {
+			return addonstack.Addon{}, &AddonProblem{Addon: entry.Key, Attribute: "values", Summary: "Invalid add-on values", Detail: sentence(err)}
+		}
+		addon.Manifests = manifests
+		return addon, nil
+	}
+	addon.Chart = mirror.locate(*entry.Chart, v.Version)
+	if len(values) > 0 {
+		addon.Values = values
+	}
+	return addon, nil
 }
 
 func unknownAddon(c *addonCatalog, key string) AddonProblem {

@@ -281,6 +281,17 @@ func TestResolveAddons(t *testing.T) {
 				Gates:  metricsServerGates,
 			}},
 		},
+		"OCIMirrorOnLocalhost": {
+			reason: "localhost is loopback too.",
+			req: AddonRequest{Cloud: "aws", Mirror: "oci://localhost:5000/addons",
+				Addons: map[string]AddonSelection{"metrics_server": {}}},
+			want: []addonstack.Addon{{
+				Name: "metrics-server", Namespace: "kube-system",
+				Chart:  &addonstack.Chart{Repository: "oci://localhost:5000/addons", Name: "metrics-server", Version: "3.12.2", PlainHTTP: true},
+				Values: metricsServerValues("--kubelet-preferred-address-types=InternalIP,Hostname"),
+				Gates:  metricsServerGates,
+			}},
+		},
 		"HTTPMirror": {
 			reason: "An HTTP chart repository mirror replaces the repository URL; plain HTTP is an OCI notion.",
 			req: AddonRequest{Cloud: "aws", Mirror: "http://[::1]:8080/charts",
@@ -387,6 +398,16 @@ func TestResolveAddons(t *testing.T) {
 			wantProblems: []AddonProblem{
 				{Addon: "external_dns", Attribute: "values", Summary: "Missing add-on values",
 					Detail: `On cloud "existing" the catalog has no default for provider.name of external_dns: set it in the add-on's values (provider.name: the DNS provider the cluster's zones are in, e.g. aws, azure, google, cloudflare).`},
+				{Addon: "storage", Attribute: "values", Summary: "Missing add-on values",
+					Detail: `On cloud "existing" the catalog has no default for provisioner of storage: set it in the add-on's values (provisioner: the cluster's CSI driver, e.g. ebs.csi.aws.com or csi.vsphere.vmware.com).`},
+			},
+		},
+		"EveryProblemAtOnce": {
+			reason: "Problems of different kinds and add-ons come in one plan, not one per fix.",
+			req:    AddonRequest{Cloud: "existing", Addons: map[string]AddonSelection{"cert_manager": {Version: "v9.0.0"}, "storage": {}}},
+			wantProblems: []AddonProblem{
+				{Addon: "cert_manager", Attribute: "version", Summary: "Unknown add-on version",
+					Detail: `cert_manager has no version "v9.0.0" in the catalog; versions: v1.18.2 (default), v1.17.4, v1.16.5.`},
 				{Addon: "storage", Attribute: "values", Summary: "Missing add-on values",
 					Detail: `On cloud "existing" the catalog has no default for provisioner of storage: set it in the add-on's values (provisioner: the cluster's CSI driver, e.g. ebs.csi.aws.com or csi.vsphere.vmware.com).`},
 			},
