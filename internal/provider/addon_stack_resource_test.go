@@ -352,7 +352,7 @@ func TestAccAddonStackFailedAddon(t *testing.T) {
 		Steps: []resource.TestStep{
 			{
 				// Pods asking for 5000 CPUs: the kwok nodes have far fewer.
-				Config: stack("5000", "90s"),
+				Config:      stack("5000", "90s"),
 				ExpectError: regexp.MustCompile(`(?s)Add-ons are not Ready.*Within 1m30s.*metrics-server:\s+Progressing,\s+gate\s+DeploymentAvailable\s+kube-system/metrics-server:\s+Available=False`),
 			},
 			{
