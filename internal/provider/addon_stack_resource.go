@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -376,14 +375,4 @@ func (r *addonStackResource) ImportState(ctx context.Context, req resource.Impor
 	for attr, value := range map[string]string{"id": req.ID, "cluster": cluster, "name": stack} {
 		resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root(attr), value)...)
 	}
-}
-
-// addonKeys are a map's keys in order.
-func addonKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for key := range m {
-		keys = append(keys, key)
-	}
-	slices.Sort(keys)
-	return keys
 }

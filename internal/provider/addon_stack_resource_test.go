@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -79,8 +80,10 @@ func checkDeployment(t *testing.T, client func() kubernetes.Interface, namespace
 		switch {
 		case present && err != nil:
 			return fmt.Errorf("deployment %s/%s: %w", namespace, name, err)
+		case !present && err == nil:
+			return fmt.Errorf("deployment %s/%s is still there", namespace, name)
 		case !present && !apierrors.IsNotFound(err):
-			return fmt.Errorf("deployment %s/%s is still there (get: %v)", namespace, name, err)
+			return fmt.Errorf("cannot tell whether deployment %s/%s is gone: %w", namespace, name, err)
 		}
 		return nil
 	}
@@ -112,14 +115,19 @@ func checkStackGone(t *testing.T, cluster, stack string, client func() kubernete
 	return func(*terraform.State) error {
 		management, _ := managementDynamic(t)
 		ctx := context.Background()
-		if _, err := management.Resource(addonStacks).Get(ctx, addonstack.CompositeName(cluster, stack), metav1.GetOptions{}); !apierrors.IsNotFound(err) {
-			return fmt.Errorf("AddonStack %s is left (%v)", addonstack.CompositeName(cluster, stack), err)
+		if _, err := management.Resource(addonStacks).Get(ctx, addonstack.CompositeName(cluster, stack), metav1.GetOptions{}); err == nil {
+			return fmt.Errorf("AddonStack %s is left", addonstack.CompositeName(cluster, stack))
+		} else if !apierrors.IsNotFound(err) {
+			return fmt.Errorf("cannot tell whether AddonStack %s is gone: %w", addonstack.CompositeName(cluster, stack), err)
 		}
 		selector := addonstack.LabelCluster + "=" + cluster + "," + addonstack.LabelStack + "=" + stack
 		for _, gvr := range stackComposedKinds {
 			list, err := management.Resource(gvr).List(ctx, metav1.ListOptions{LabelSelector: selector})
-			if err != nil || len(list.Items) > 0 {
-				return fmt.Errorf("%s of the stack are left (%v)", gvr.GroupResource(), err)
+			if err != nil {
+				return fmt.Errorf("cannot list %s: %w", gvr.GroupResource(), err)
+			}
+			if len(list.Items) > 0 {
+				return fmt.Errorf("%d %s of the stack are left", len(list.Items), gvr.GroupResource())
 			}
 		}
 		_, config := managementDynamic(t)
@@ -127,8 +135,10 @@ func checkStackGone(t *testing.T, cluster, stack string, client func() kubernete
 		if err != nil {
 			return err
 		}
-		if _, err := core.CoreV1().Secrets("crossplane-system").Get(ctx, "idp-registered-"+cluster+"-kubeconfig", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
-			return fmt.Errorf("the registered cluster's kubeconfig secret is left (%v)", err)
+		if _, err := core.CoreV1().Secrets("crossplane-system").Get(ctx, "idp-registered-"+cluster+"-kubeconfig", metav1.GetOptions{}); err == nil {
+			return errors.New("the registered cluster's kubeconfig secret is left")
+		} else if !apierrors.IsNotFound(err) {
+			return fmt.Errorf("cannot tell whether the registered cluster's kubeconfig secret is gone: %w", err)
 		}
 		if len(deployments) == 0 {
 			return nil // the cluster went with the stack

@@ -56,8 +56,11 @@ func (s *Sandbox) startCrossplaneProviders(ctx context.Context, bins map[string]
 	var crds []string
 	for _, provider := range crossplaneProviders {
 		files, err := filepath.Glob(filepath.Join(bins[provider], crdsDir, "*.yaml"))
-		if err != nil || len(files) == 0 {
-			return fmt.Errorf("the build of %s holds no CRDs in %s (%v)", provider, filepath.Join(bins[provider], crdsDir), err)
+		if err != nil {
+			return err
+		}
+		if len(files) == 0 {
+			return fmt.Errorf("the build of %s holds no CRDs in %s", provider, filepath.Join(bins[provider], crdsDir))
 		}
 		for _, file := range files {
 			installable, err := s.withoutConversionWebhook(file)
