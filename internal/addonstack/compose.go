@@ -15,7 +15,17 @@ const (
 	objectAPIVersion                   = "kubernetes.crossplane.io/v1alpha2"
 )
 
-// the Release says what it waits for.
+// ComposedResource is a kind the composition composes, as the management cluster serves it.
+type ComposedResource struct{ Group, Version, Resource string }
+
+// ComposedResources are the kinds an AddonStack composes, in the order they go when it is removed: the
+// managed resources first, their ProviderConfigs last (a provider keeps a ProviderConfig while in use).
+var ComposedResources = []ComposedResource{
+	{"helm.crossplane.io", "v1beta1", "releases"},
+	{"kubernetes.crossplane.io", "v1alpha2", "objects"},
+	{"helm.crossplane.io", "v1beta1", "providerconfigs"},
+	{"kubernetes.crossplane.io", "v1alpha1", "providerconfigs"},
+}
 
 // endpointsReady holds when some subset of an Endpoints has a ready address: the service can answer
 // (notReadyAddresses do not count).

@@ -21,17 +21,16 @@ import (
 // ErrStackNotFound is returned when a stack's AddonStack composite does not exist.
 var ErrStackNotFound = errors.New("no such add-on stack in the management cluster")
 
-var (
-	stacksResource = schema.GroupVersionResource{Group: addonstack.Group, Version: addonstack.Version, Resource: addonstack.Resource}
-	// stackComposed are the kinds an AddonStack composes, in the order they must go: the managed
-	// resources first, their ProviderConfigs last (the providers keep a ProviderConfig while in use).
-	stackComposed = []schema.GroupVersionResource{
-		{Group: "helm.crossplane.io", Version: "v1beta1", Resource: "releases"},
-		{Group: "kubernetes.crossplane.io", Version: "v1alpha2", Resource: "objects"},
-		{Group: "helm.crossplane.io", Version: "v1beta1", Resource: "providerconfigs"},
-		{Group: "kubernetes.crossplane.io", Version: "v1alpha1", Resource: "providerconfigs"},
+var stacksResource = schema.GroupVersionResource{Group: addonstack.Group, Version: addonstack.Version, Resource: addonstack.Resource}
+
+// stackComposed are the kinds an AddonStack composes, managed resources first.
+var stackComposed = func() []schema.GroupVersionResource {
+	var gvrs []schema.GroupVersionResource
+	for _, kind := range addonstack.ComposedResources {
+		gvrs = append(gvrs, schema.GroupVersionResource{Group: kind.Group, Version: kind.Version, Resource: kind.Resource})
 	}
-)
+	return gvrs
+}()
 
 // StackState is what the management cluster reports of an add-on stack.
 type StackState struct {
@@ -47,6 +46,10 @@ type StackState struct {
 	Requested string
 	// ManagedByProvider is false for a composite someone else made.
 	ManagedByProvider bool
+	// Creating marks a composite whose create has not finished (ApplyStack with creating, no
+	// FinishStack yet): an apply interrupted before it saved state, which the next create may take over.
+	// A finished stack is someone's state, and a create that finds one must not.
+	Creating bool
 }
 
 // stackComposition is the Composition of AddonStack composites (crossplane/addonstack/composition.yaml).
@@ -79,8 +82,9 @@ func (s StackState) AddonStatus(name string) (addonstack.AddonStatus, bool) {
 }
 
 // ApplyStack server-side applies a stack's AddonStack composite with the given spec and the input it
-// was resolved from (kept in an annotation for import).
-func (c *Client) ApplyStack(ctx context.Context, spec addonstack.Spec, requested string) error {
+// was resolved from (kept in an annotation for import); creating marks it as not finished (see
+// StackState.Creating) until an apply without it.
+func (c *Client) ApplyStack(ctx context.Context, spec addonstack.Spec, requested string, creating bool) error {
 	raw, err := json.Marshal(spec)
 	if err != nil {
 		return err
@@ -88,6 +92,10 @@ func (c *Client) ApplyStack(ctx context.Context, spec addonstack.Spec, requested
 	var specMap map[string]any
 	if err := json.Unmarshal(raw, &specMap); err != nil {
 		return err
+	}
+	annotations := map[string]any{annotationRequested: requested}
+	if creating {
+		annotations[annotationCreating] = "true"
 	}
 	// The platform ships one Composition for the kind; naming it spares Crossplane a selection.
 	specMap["crossplane"] = map[string]any{"compositionRef": map[string]any{"name": stackComposition}}
@@ -97,7 +105,7 @@ func (c *Client) ApplyStack(ctx context.Context, spec addonstack.Spec, requested
 		"kind":       addonstack.Kind,
 		"metadata": map[string]any{
 			"name":        name,
-			"annotations": map[string]any{annotationRequested: requested},
+			"annotations": annotations,
 			"labels": map[string]any{
 				addonstack.LabelManagedBy: addonstack.ManagedBy,
 				addonstack.LabelCluster:   spec.Cluster,
@@ -122,6 +130,12 @@ func (c *Client) GetStack(ctx context.Context, cluster, stack string) (StackStat
 	if err != nil {
 		return StackState{}, fmt.Errorf("cannot read composite AddonStack %q: %w", name, err)
 	}
+	return stackState(xr)
+}
+
+// stackState reads a composite's spec, status and marks.
+func stackState(xr *unstructured.Unstructured) (StackState, error) {
+	name := xr.GetName()
 	var state StackState
 	if err := convert(xr.Object["spec"], &state.Spec); err != nil {
 		return StackState{}, fmt.Errorf("cannot read the spec of composite AddonStack %q: %w", name, err)
@@ -134,8 +148,49 @@ func (c *Client) GetStack(ctx context.Context, cluster, stack string) (StackStat
 	_, state.Message = readiness(xr)
 	state.Requested = xr.GetAnnotations()[annotationRequested]
 	state.ManagedByProvider = xr.GetLabels()[addonstack.LabelManagedBy] == addonstack.ManagedBy
+	state.Creating = xr.GetAnnotations()[annotationCreating] != ""
 	state.Current = observedGeneration(xr, "Synced") >= xr.GetGeneration() && state.Status.Addons != nil
 	return state, nil
+}
+
+// FinishStack removes the mark of an unfinished create (whichever way it was set), so that the stack is
+// this state's from now on and another create refuses it.
+func (c *Client) FinishStack(ctx context.Context, cluster, stack string) error {
+	name := addonstack.CompositeName(cluster, stack)
+	patch := []byte(`{"metadata":{"annotations":{"` + annotationCreating + `":null}}}`)
+	if _, err := c.dynamic.Resource(stacksResource).Patch(ctx, name, types.MergePatchType, patch, metav1.PatchOptions{FieldManager: fieldManager}); err != nil {
+		return fmt.Errorf("cannot mark composite AddonStack %q created: %w", name, err)
+	}
+	return nil
+}
+
+// ReleaseStack marks a finished stack as open to the next create, for a state that lets go of it (its
+// cluster is gone from Vault, so refresh drops the stack from state and plans it again).
+func (c *Client) ReleaseStack(ctx context.Context, cluster, stack string) error {
+	name := addonstack.CompositeName(cluster, stack)
+	patch := []byte(`{"metadata":{"annotations":{"` + annotationCreating + `":"true"}}}`)
+	_, err := c.dynamic.Resource(stacksResource).Patch(ctx, name, types.MergePatchType, patch, metav1.PatchOptions{FieldManager: fieldManager})
+	if err != nil && !apierrors.IsNotFound(err) {
+		return fmt.Errorf("cannot release composite AddonStack %q: %w", name, err)
+	}
+	return nil
+}
+
+// ListStacks reads every add-on stack of a cluster.
+func (c *Client) ListStacks(ctx context.Context, cluster string) ([]StackState, error) {
+	list, err := c.dynamic.Resource(stacksResource).List(ctx, metav1.ListOptions{LabelSelector: addonstack.LabelCluster + "=" + cluster})
+	if err != nil {
+		return nil, fmt.Errorf("cannot list the add-on stacks of cluster %q: %w", cluster, err)
+	}
+	states := make([]StackState, 0, len(list.Items))
+	for i := range list.Items {
+		state, err := stackState(&list.Items[i])
+		if err != nil {
+			return nil, err
+		}
+		states = append(states, state)
+	}
+	return states, nil
 }
 
 // observedGeneration is the generation a condition of an object was set for (0 when it has none).
@@ -200,14 +255,14 @@ func (c *Client) WaitStack(ctx context.Context, cluster, stack string, done func
 // RemoveAddons takes add-ons out of an applied stack one at a time, last installed first, and waits
 // until Crossplane has deleted each one's releases and objects (so uninstalled it) before the next:
 // an add-on is never removed while one that depends on it still runs. It returns the spec left applied.
-func (c *Client) RemoveAddons(ctx context.Context, spec addonstack.Spec, requested string, remove []string) (addonstack.Spec, error) {
+func (c *Client) RemoveAddons(ctx context.Context, spec addonstack.Spec, requested string, creating bool, remove []string) (addonstack.Spec, error) {
 	for i := len(spec.Addons) - 1; i >= 0; i-- {
 		name := spec.Addons[i].Name
 		if !slices.Contains(remove, name) {
 			continue
 		}
 		spec.Addons = slices.Delete(slices.Clone(spec.Addons), i, i+1)
-		if err := c.ApplyStack(ctx, spec, requested); err != nil {
+		if err := c.ApplyStack(ctx, spec, requested, creating); err != nil {
 			return spec, err
 		}
 		if err := c.waitComposedGone(ctx, spec.Cluster, spec.Stack, name); err != nil {
@@ -229,7 +284,7 @@ func (c *Client) DeleteStack(ctx context.Context, cluster, stack string) error {
 		for _, addon := range state.Spec.Addons {
 			names = append(names, addon.Name)
 		}
-		if _, err := c.RemoveAddons(ctx, state.Spec, state.Requested, names); err != nil {
+		if _, err := c.RemoveAddons(ctx, state.Spec, state.Requested, state.Creating, names); err != nil {
 			return err
 		}
 	}
@@ -309,6 +364,26 @@ func (c *Client) StackKubeconfigSecret(ctx context.Context, cluster string, kube
 	case err != nil && !errors.Is(err, ErrNotFound):
 		return addonstack.SecretRef{}, err
 	}
+	if err := c.writeRegisteredKubeconfig(ctx, cluster, kubeconfig); err != nil {
+		return addonstack.SecretRef{}, err
+	}
+	return addonstack.SecretRef{Namespace: Namespace, Name: registeredKubeconfigSecret(cluster), Key: "kubeconfig"}, nil
+}
+
+// UpdateStackKubeconfigSecret rewrites a registered cluster's kubeconfig Secret, if its stacks have one,
+// when the cluster's kubeconfig changes (a rotation), so Crossplane keeps reaching the cluster.
+func (c *Client) UpdateStackKubeconfigSecret(ctx context.Context, cluster string, kubeconfig []byte) error {
+	_, err := c.core.CoreV1().Secrets(Namespace).Get(ctx, registeredKubeconfigSecret(cluster), metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("cannot read the kubeconfig secret of cluster %q: %w", cluster, err)
+	}
+	return c.writeRegisteredKubeconfig(ctx, cluster, kubeconfig)
+}
+
+func (c *Client) writeRegisteredKubeconfig(ctx context.Context, cluster string, kubeconfig []byte) error {
 	secret := &corev1.Secret{
 		TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "Secret"},
 		ObjectMeta: metav1.ObjectMeta{
@@ -319,13 +394,13 @@ func (c *Client) StackKubeconfigSecret(ctx context.Context, cluster string, kube
 	}
 	raw, err := json.Marshal(secret)
 	if err != nil {
-		return addonstack.SecretRef{}, err
+		return err
 	}
 	force := true
 	if _, err := c.core.CoreV1().Secrets(Namespace).Patch(ctx, secret.Name, types.ApplyPatchType, raw, metav1.PatchOptions{FieldManager: fieldManager, Force: &force}); err != nil {
-		return addonstack.SecretRef{}, fmt.Errorf("cannot write the kubeconfig secret of cluster %q: %w", cluster, err)
+		return fmt.Errorf("cannot write the kubeconfig secret of cluster %q: %w", cluster, err)
 	}
-	return addonstack.SecretRef{Namespace: Namespace, Name: secret.Name, Key: "kubeconfig"}, nil
+	return nil
 }
 
 // ReleaseStackKubeconfigSecret deletes the kubeconfig Secret written for a registered cluster once no

@@ -112,10 +112,10 @@ func TestRemoveAddonsLastInstalledFirst(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
 			client, applied := fakeStackManagement(t)
-			if err := client.ApplyStack(ctx, spec, "{}"); err != nil {
+			if err := client.ApplyStack(ctx, spec, "{}", false); err != nil {
 				t.Fatal(err)
 			}
-			left, err := client.RemoveAddons(ctx, spec, "{}", tc.remove)
+			left, err := client.RemoveAddons(ctx, spec, "{}", false, tc.remove)
 			if err != nil {
 				t.Fatal(err)
 			}

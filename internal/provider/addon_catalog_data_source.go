@@ -49,7 +49,7 @@ func (d *addonCatalogDataSource) Schema(_ context.Context, _ datasource.SchemaRe
 		Attributes: map[string]schema.Attribute{
 			"cloud": schema.StringAttribute{
 				Required:            true,
-				MarkdownDescription: "`aws`, `azure`, `gcp`, or `existing` for a registered cluster.",
+				MarkdownDescription: "`aws`, `azure`, `gcp`, or `existing` for a registered cluster. Today's catalog offers the same add-ons and versions on every cloud; what differs is the defaults `idp_addon_stack` applies (and on `existing`, values it requires).",
 				Validators:          []validator.String{stringvalidator.OneOf(catalog.AddonClouds()...)},
 			},
 			"kubernetes_version": schema.StringAttribute{

@@ -51,6 +51,11 @@ type requestedAddon struct {
 // returns nil without diagnostics when something it needs is not known yet.
 func (r *addonStackResource) resolve(ctx context.Context, model addonStackModel) (*resolvedStack, diag.Diagnostics) {
 	var diags diag.Diagnostics
+	for _, element := range model.Addons.Elements() {
+		if element.IsUnknown() || element.IsNull() {
+			return nil, diags // an entry computed at apply: resolved then
+		}
+	}
 	inputs := map[string]addonInputModel{}
 	diags.Append(model.Addons.ElementsAs(ctx, &inputs, false)...)
 	if diags.HasError() {
@@ -85,6 +90,10 @@ func (r *addonStackResource) resolve(ctx context.Context, model addonStackModel)
 	if diags.HasError() {
 		return nil, diags
 	}
+	diags.Append(r.checkAddonsUnique(ctx, model.Cluster.ValueString(), model.Name.ValueString(), addons)...)
+	if diags.HasError() {
+		return nil, diags
+	}
 	resolved := &resolvedStack{cluster: cluster, catalogVersion: recorded.CatalogVersion, addons: addons, recorded: recorded}
 	for _, addon := range addons {
 		key := resolved.keyOf(addon.Name)
@@ -97,7 +106,7 @@ func (r *addonStackResource) resolve(ctx context.Context, model addonStackModel)
 			}
 		}
 		if addon.Chart != nil {
-			digest, d := r.checkChart(ctx, key, *addon.Chart, addon.Values)
+			digest, d := r.checkChart(ctx, key, *addon.Chart, pinnedDigest(key, addon.Chart.Version), addon.Values)
 			if diags.Append(d...); diags.HasError() {
 				continue
 			}
@@ -139,11 +148,11 @@ func addonProblemDiagnostics(problems []catalog.AddonProblem) diag.Diagnostics {
 
 // checkChart fetches an add-on's chart (once per provider process) and checks the values against its
 // schema; it returns the archive's digest.
-func (r *addonStackResource) checkChart(ctx context.Context, key string, chart addonstack.Chart, values map[string]any) (string, diag.Diagnostics) {
+func (r *addonStackResource) checkChart(ctx context.Context, key string, chart addonstack.Chart, digest string, values map[string]any) (string, diag.Diagnostics) {
 	var diags diag.Diagnostics
-	remote := helm.RemoteChart{Repository: chart.Repository, Name: chart.Name, Version: chart.Version}
+	remote := helm.RemoteChart{Repository: chart.Repository, Name: chart.Name, Version: chart.Version, Digest: digest}
 	if isOCI(chart.Repository) {
-		remote = helm.RemoteChart{OCI: chart.Repository + "/" + chart.Name, Version: chart.Version}
+		remote = helm.RemoteChart{OCI: chart.Repository + "/" + chart.Name, Version: chart.Version, Digest: digest}
 	}
 	fetched, err := r.backends.charts.Fetch(ctx, remote)
 	if err != nil {
@@ -156,6 +165,68 @@ func (r *addonStackResource) checkChart(ctx context.Context, key string, chart a
 			fmt.Sprintf("The values, merged over the catalog's defaults, do not pass the schema of chart %s %s: %v", chart.Name, chart.Version, err))
 	}
 	return fetched.Digest, diags
+}
+
+// pinnedDigest is the digest the catalog pins a chart version to, if it does.
+func pinnedDigest(key, version string) string {
+	definition, _ := catalog.Addon(key)
+	for _, v := range definition.Versions {
+		if v.Version == version {
+			return v.Digest
+		}
+	}
+	return ""
+}
+
+// checkAddonsUnique refuses an add-on that another stack of the cluster already has: each add-on's
+// release has one name and namespace on a cluster, so two stacks would fight over it.
+func (r *addonStackResource) checkAddonsUnique(ctx context.Context, cluster, stack string, addons []addonstack.Addon) diag.Diagnostics {
+	xp, diags := r.backends.Crossplane()
+	if diags.HasError() {
+		return diags
+	}
+	stacks, err := xp.ListStacks(ctx, cluster)
+	if err != nil {
+		diags.Append(r.backends.managementClusterError("Cannot list the cluster's add-on stacks", err, ""))
+		return diags
+	}
+	for _, other := range stacks {
+		if other.Spec.Stack == stack {
+			continue
+		}
+		for _, theirs := range other.Spec.Addons {
+			for _, ours := range addons {
+				if ours.Name == theirs.Name {
+					key := requestedStack{}.keyOf(ours.Name)
+					diags.AddAttributeError(path.Root("addons").AtMapKey(key), "Add-on already on the cluster",
+						fmt.Sprintf("Stack %q of cluster %q already has %s; a cluster runs each add-on once. Change it there, or move it here by removing it there first.", other.Spec.Stack, cluster, key))
+				}
+			}
+		}
+	}
+	return diags
+}
+
+// matchesPlannedDigests refuses to apply charts other than those the plan showed: a mirror that
+// re-pushed a version between plan and apply.
+func (s *resolvedStack) matchesPlannedDigests(ctx context.Context, planned types.Map) diag.Diagnostics {
+	var diags diag.Diagnostics
+	if planned.IsUnknown() || planned.IsNull() {
+		return diags
+	}
+	entries := map[string]types.Object{}
+	diags.Append(planned.ElementsAs(ctx, &entries, false)...)
+	for key, entry := range entries {
+		digest, ok := entry.Attributes()["digest"].(types.String)
+		if !ok || digest.IsUnknown() || digest.IsNull() {
+			continue
+		}
+		if now := s.recorded.Addons[key].Digest; now != digest.ValueString() {
+			diags.AddAttributeError(path.Root("addons").AtMapKey(key), "Add-on chart changed since plan",
+				fmt.Sprintf("The plan showed the chart with digest %s; the repository now serves %s for the same version. Plan again to review the new chart.", digest.ValueString(), now))
+		}
+	}
+	return diags
 }
 
 func isOCI(repository string) bool { return len(repository) > 6 && repository[:6] == "oci://" }

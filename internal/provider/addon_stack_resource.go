@@ -103,7 +103,7 @@ func (r *addonStackResource) Schema(ctx context.Context, _ resource.SchemaReques
 				NestedObject: schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{
 					"version": schema.StringAttribute{
 						Optional:            true,
-						MarkdownDescription: "Exact catalog version of the add-on; the catalog's default when unset.",
+						MarkdownDescription: "Exact catalog version of the add-on; the catalog's default when unset, resolved when the stack is planned to change (a newer provider's catalog does not move an unchanged stack by itself).",
 					},
 					"values": schema.StringAttribute{
 						Optional: true,
@@ -225,8 +225,13 @@ func (r *addonStackResource) applyStack(ctx context.Context, plan *addonStackMod
 		return diags
 	case creating && !existing.ManagedByProvider:
 		diags.AddError("Add-on stack already exists",
-			fmt.Sprintf("The management cluster has an AddonStack %q that terraform-provider-idp did not make. Import it with `terraform import` (ID %s/%s) or pick another name.",
-				addonstack.CompositeName(cluster, stack), cluster, stack))
+			fmt.Sprintf("The management cluster has an AddonStack %q that idp_addon_stack did not make; pick another stack name.", addonstack.CompositeName(cluster, stack)))
+		return diags
+	case creating && !existing.Creating:
+		// A finished stack is in someone's state: taking it over would fight that configuration.
+		diags.AddError("Add-on stack already exists",
+			fmt.Sprintf("Stack %q of cluster %q exists and is managed elsewhere (another state or workspace). Import it (ID %s/%s) to manage it here, or pick another name.",
+				stack, cluster, cluster, stack))
 		return diags
 	default:
 		var remove []string
@@ -237,7 +242,7 @@ func (r *addonStackResource) applyStack(ctx context.Context, plan *addonStackMod
 		}
 		if len(remove) > 0 {
 			tflog.Info(ctx, "removing add-ons, last installed first", map[string]any{"cluster": cluster, "stack": stack, "addons": remove})
-			if _, err := xp.RemoveAddons(ctx, existing.Spec, existing.Requested, remove); err != nil {
+			if _, err := xp.RemoveAddons(ctx, existing.Spec, existing.Requested, existing.Creating, remove); err != nil {
 				diags.Append(r.backends.managementClusterError("Cannot remove add-ons from the stack", err,
 					"Crossplane uninstalls a removed add-on through provider-helm or provider-kubernetes; check their Releases and Objects in the management cluster."))
 				return diags
@@ -249,8 +254,11 @@ func (r *addonStackResource) applyStack(ctx context.Context, plan *addonStackMod
 		diags.Append(r.backends.managementClusterError("Cannot give Crossplane the cluster's kubeconfig", err, ""))
 		return diags
 	}
+	if d := resolved.matchesPlannedDigests(ctx, plan.Status); d.HasError() {
+		return append(diags, d...)
+	}
 	spec := resolved.spec(cluster, stack, secret)
-	if err := xp.ApplyStack(ctx, spec, resolved.requested); err != nil {
+	if err := xp.ApplyStack(ctx, spec, resolved.requested, creating); err != nil {
 		diags.Append(r.backends.managementClusterError("Cannot apply the add-on stack", err, ""))
 		return diags
 	}
@@ -263,6 +271,13 @@ func (r *addonStackResource) applyStack(ctx context.Context, plan *addonStackMod
 	if err != nil {
 		diags.AddError("Add-ons are not Ready", notReadyDetail(cluster, spec, state, timeout, err))
 		return diags
+	}
+	if creating {
+		// Done: from now on the stack is this state's, and another create must not take it over.
+		if err := xp.FinishStack(ctx, cluster, stack); err != nil {
+			diags.Append(r.backends.managementClusterError("Cannot mark the add-on stack created", err, ""))
+			return diags
+		}
 	}
 	plan.ID = types.StringValue(cluster + "/" + stack)
 	plan.CatalogVersion = types.StringValue(resolved.catalogVersion)
@@ -304,17 +319,24 @@ func (r *addonStackResource) Read(ctx context.Context, req resource.ReadRequest,
 		return
 	}
 	cluster, stack := state.Cluster.ValueString(), state.Name.ValueString()
-	if _, found, diags := r.backends.Cluster(ctx, cluster); diags.HasError() {
-		resp.Diagnostics.Append(diags...)
-		return
-	} else if !found {
-		resp.Diagnostics.AddWarning("The stack's cluster is gone",
-			fmt.Sprintf("Vault no longer registers cluster %q, so add-on stack %q is planned to be created again once it is back.", cluster, stack))
-		resp.State.RemoveResource(ctx)
+	_, found, diags := r.backends.Cluster(ctx, cluster)
+	if resp.Diagnostics.Append(diags...); resp.Diagnostics.HasError() {
 		return
 	}
 	xp, diags := r.backends.Crossplane()
 	if resp.Diagnostics.Append(diags...); resp.Diagnostics.HasError() {
+		return
+	}
+	if !found {
+		if err := xp.ReleaseStack(ctx, cluster, stack); err != nil {
+			resp.Diagnostics.Append(r.backends.managementClusterError("Cannot read the add-on stack", err, ""))
+			return
+		}
+		resp.Diagnostics.AddWarning("The stack's cluster is gone",
+			fmt.Sprintf("Vault no longer registers cluster %q, so add-on stack %q is planned to be created again once it is back. "+
+				"Its AddonStack %q stays in the management cluster, and that create takes it over; if you drop the stack from the "+
+				"configuration instead, delete that composite yourself.", cluster, stack, addonstack.CompositeName(cluster, stack)))
+		resp.State.RemoveResource(ctx)
 		return
 	}
 	current, err := xp.GetStack(ctx, cluster, stack)

@@ -30,13 +30,6 @@ import (
 
 var (
 	addonStacks = schema.GroupVersionResource{Group: addonstack.Group, Version: addonstack.Version, Resource: addonstack.Resource}
-	// stackComposedKinds are what an AddonStack composes in the management cluster.
-	stackComposedKinds = []schema.GroupVersionResource{
-		{Group: "helm.crossplane.io", Version: "v1beta1", Resource: "releases"},
-		{Group: "kubernetes.crossplane.io", Version: "v1alpha2", Resource: "objects"},
-		{Group: "helm.crossplane.io", Version: "v1beta1", Resource: "providerconfigs"},
-		{Group: "kubernetes.crossplane.io", Version: "v1alpha1", Resource: "providerconfigs"},
-	}
 )
 
 // addonMirror is the sandbox's registry, which its start filled with the project's fixture charts that
@@ -121,7 +114,8 @@ func checkStackGone(t *testing.T, cluster, stack string, client func() kubernete
 			return fmt.Errorf("cannot tell whether AddonStack %s is gone: %w", addonstack.CompositeName(cluster, stack), err)
 		}
 		selector := addonstack.LabelCluster + "=" + cluster + "," + addonstack.LabelStack + "=" + stack
-		for _, gvr := range stackComposedKinds {
+		for _, kind := range addonstack.ComposedResources {
+			gvr := schema.GroupVersionResource{Group: kind.Group, Version: kind.Version, Resource: kind.Resource}
 			list, err := management.Resource(gvr).List(ctx, metav1.ListOptions{LabelSelector: selector})
 			if err != nil {
 				return fmt.Errorf("cannot list %s: %w", gvr.GroupResource(), err)
@@ -237,7 +231,7 @@ func TestAccAddonStackRegisteredCluster(t *testing.T) {
 	workload := func() kubernetes.Interface { return workloadClient(t) }
 	certManager, ingress := [2]string{"cert-manager", "cert-manager-webhook"}, [2]string{"ingress-nginx", "ingress-nginx-controller"}
 	metricsServer, externalDNS := [2]string{"kube-system", "metrics-server"}, [2]string{"external-dns", "external-dns"}
-	var ingressUID string
+	var ingressUID, certManagerUID string
 	stackAfterRemoval := addonStackConfig(t, cluster, `
     ingress      = { version = "4.12.1" }
     cert_manager = { values = yamlencode({ replicaCount = 2 }) }
@@ -255,6 +249,7 @@ func TestAccAddonStackRegisteredCluster(t *testing.T) {
 				ConfigStateChecks: []statecheck.StateCheck{
 					statecheck.ExpectKnownValue("idp_addon_stack.baseline", tfjsonpath.New("id"), knownvalue.StringExact(cluster+"/baseline")),
 					statecheck.ExpectKnownValue("idp_addon_stack.baseline", tfjsonpath.New("status").AtMapKey("cert_manager").AtMapKey("order"), knownvalue.Int64Exact(1)),
+					statecheck.ExpectKnownValue("idp_addon_stack.baseline", tfjsonpath.New("status").AtMapKey("ingress").AtMapKey("order"), knownvalue.Int64Exact(2)),
 					statecheck.ExpectKnownValue("idp_addon_stack.baseline", tfjsonpath.New("status").AtMapKey("ingress").AtMapKey("status"), knownvalue.StringExact("Ready")),
 					statecheck.ExpectKnownValue("idp_addon_stack.baseline", tfjsonpath.New("status").AtMapKey("ingress").AtMapKey("version"), knownvalue.StringExact("4.11.5")),
 					statecheck.ExpectKnownValue("idp_addon_stack.baseline", tfjsonpath.New("status").AtMapKey("ingress").AtMapKey("digest"), knownvalue.StringRegexp(regexp.MustCompile(`^sha256:[0-9a-f]{64}$`))),
@@ -267,8 +262,13 @@ func TestAccAddonStackRegisteredCluster(t *testing.T) {
 					checkCreatedBefore(t, certManager, ingress),
 					func(*terraform.State) error {
 						d, err := workload().AppsV1().Deployments(ingress[0]).Get(context.Background(), ingress[1], metav1.GetOptions{})
+						if err != nil {
+							return err
+						}
+						ingressUID = string(d.UID)
+						webhook, err := workload().AppsV1().Deployments(certManager[0]).Get(context.Background(), certManager[1], metav1.GetOptions{})
 						if err == nil {
-							ingressUID = string(d.UID)
+							certManagerUID = string(webhook.UID)
 						}
 						return err
 					},
@@ -336,7 +336,16 @@ func TestAccAddonStackRegisteredCluster(t *testing.T) {
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					plancheck.ExpectResourceAction("idp_addon_stack.baseline", plancheck.ResourceActionCreate),
 				}},
-				Check: checkDeployment(t, workload, externalDNS[0], externalDNS[1], true),
+				Check: func(*terraform.State) error {
+					webhook, err := workload().AppsV1().Deployments(certManager[0]).Get(context.Background(), certManager[1], metav1.GetOptions{})
+					if err != nil {
+						return err
+					}
+					if string(webhook.UID) != certManagerUID {
+						return fmt.Errorf("cert-manager was installed again (webhook uid %s, was %s); the create should have taken the stack over", webhook.UID, certManagerUID)
+					}
+					return checkDeployment(t, workload, externalDNS[0], externalDNS[1], true)(nil)
+				},
 			},
 		},
 	})
@@ -433,9 +442,9 @@ func TestAccAddonStackBadInput(t *testing.T) {
 		want                    string
 	}{
 		{"an add-on the catalog lacks", "idp_cluster.workload.id", `service_mesh = {}`, `(?s)Unknown add-on.*"service_mesh" is not an add-on`},
-		{"a version the catalog lacks", "idp_cluster.workload.id", `cert_manager = { version = "0.0.1" }`, `(?s)Error: .*version.*0\.0\.1`},
-		{"a version that does not support the cluster's Kubernetes", "idp_cluster.workload.id", `cert_manager = { version = "v1.16.5" }`, `(?s)v1\.16\.5.*1\.34`},
-		{"a dependency left out", "idp_cluster.workload.id", `ingress = {}`, `(?s)Error: .*cert_manager`},
+		{"a version the catalog lacks", "idp_cluster.workload.id", `cert_manager = { version = "0.0.1" }`, `(?s)Unknown add-on version.*0\.0\.1`},
+		{"a version that does not support the cluster's Kubernetes", "idp_cluster.workload.id", `cert_manager = { version = "v1.16.5" }`, `(?s)Add-on version does not support the cluster's\s+Kubernetes version.*v1\.16\.5`},
+		{"a dependency left out", "idp_cluster.workload.id", `ingress = {}`, `(?s)Missing add-on dependency.*cert_manager`},
 		{"values the chart's schema refuses", "idp_cluster.workload.id", `cert_manager = { values = yamlencode({ replicaCount = "two" }) }`, `(?s)Invalid add-on values.*replicaCount`},
 		{"a cluster Vault does not register", `"no-such-cluster"`, `cert_manager = {}`, `(?s)Unknown cluster.*no-such-cluster`},
 	}

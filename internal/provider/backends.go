@@ -49,13 +49,17 @@ type (
 		EnsureProviderConfig(ctx context.Context, cloud, name string, credentials []byte, project string) error
 		ReleaseProviderConfig(ctx context.Context, cloud, name string) error
 
-		ApplyStack(ctx context.Context, spec addonstack.Spec, requested string) error
+		ApplyStack(ctx context.Context, spec addonstack.Spec, requested string, creating bool) error
+		ListStacks(ctx context.Context, cluster string) ([]crossplane.StackState, error)
+		ReleaseStack(ctx context.Context, cluster, stack string) error
+		FinishStack(ctx context.Context, cluster, stack string) error
 		GetStack(ctx context.Context, cluster, stack string) (crossplane.StackState, error)
 		WaitStack(ctx context.Context, cluster, stack string, done func(crossplane.StackState) (bool, error), progress func(crossplane.StackState)) (crossplane.StackState, error)
-		RemoveAddons(ctx context.Context, spec addonstack.Spec, requested string, remove []string) (addonstack.Spec, error)
+		RemoveAddons(ctx context.Context, spec addonstack.Spec, requested string, creating bool, remove []string) (addonstack.Spec, error)
 		DeleteStack(ctx context.Context, cluster, stack string) error
 		StackKubeconfigSecret(ctx context.Context, cluster string, kubeconfig []byte) (addonstack.SecretRef, error)
 		ReleaseStackKubeconfigSecret(ctx context.Context, cluster string) error
+		UpdateStackKubeconfigSecret(ctx context.Context, cluster string, kubeconfig []byte) error
 	}
 	keycloakAPI interface {
 		Realm(ctx context.Context) (keycloak.Realm, error)

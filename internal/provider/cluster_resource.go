@@ -443,6 +443,17 @@ func (r *clusterResource) Update(ctx context.Context, req resource.UpdateRequest
 	if resp.Diagnostics.Append(registerKubeconfig(ctx, store, plan.Name.ValueString(), config.KubeconfigWO.ValueString(), r.backends.configs.clusterRequestTimeout, &plan)...); resp.Diagnostics.HasError() {
 		return
 	}
+	// The cluster's add-on stacks reach it through a copy of the kubeconfig in the management cluster.
+	if r.backends.managementClusterConfigured() {
+		xp, diags := r.backends.Crossplane()
+		if resp.Diagnostics.Append(diags...); diags.HasError() {
+			return
+		}
+		if err := xp.UpdateStackKubeconfigSecret(ctx, plan.Name.ValueString(), []byte(config.KubeconfigWO.ValueString())); err != nil {
+			resp.Diagnostics.Append(r.backends.managementClusterError("Cannot update the kubeconfig the cluster's add-on stacks use", err, ""))
+			return
+		}
+	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 }
 

@@ -199,10 +199,10 @@ func resolveAddonChartMirror(value types.String, getenv func(string) string) (st
 			"addon_chart_mirror depends on a value that is only known after apply; set it from a variable or "+envAddonChartMirror+".")
 		return "", diags
 	}
-	mirror := value.ValueString()
-	if value.IsNull() {
-		mirror = getenv(envAddonChartMirror)
+	if !value.IsNull() {
+		return value.ValueString(), diags // the attribute's validator checks it
 	}
+	mirror := getenv(envAddonChartMirror)
 	if err := catalog.ValidMirror(mirror); mirror != "" && err != nil {
 		diags.AddAttributeError(path.Root("addon_chart_mirror"), "Invalid add-on chart mirror", fmt.Sprintf("%s (from %s): %v", mirror, envAddonChartMirror, err))
 	}

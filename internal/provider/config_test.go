@@ -231,8 +231,8 @@ func TestResolveConfig(t *testing.T) {
 			want:   backendConfigs{clusterRequestTimeout: 30 * time.Second, addonChartMirror: "https://charts.example/addons"},
 		},
 		"BadAddonChartMirror": {
-			reason: "A mirror that is neither oci:// nor http(s):// is refused on the attribute.",
-			model:  providerModel{AddonChartMirror: str("ftp://mirror.example/charts")},
+			reason: "A mirror from the environment that is neither oci:// nor http(s):// is refused on the attribute (the attribute's own validator checks a configured one).",
+			env:    map[string]string{"IDP_ADDON_CHART_MIRROR": "ftp://mirror.example/charts"},
 			diags:  []diagSummary{{Path: "addon_chart_mirror", Summary: "Invalid add-on chart mirror"}},
 		},
 	}

@@ -273,8 +273,11 @@ func (c *cloudSimulator) publishKubeconfig(ctx context.Context, key string, mr *
 }
 
 // assignLoadBalancers plays the cloud's load balancer controller: a Service of type LoadBalancer in a
-// simulated cluster gets an address, as EKS, AKS and GKE give one (Helm's wait waits for it).
+// simulated cluster gets an address, as EKS, AKS and GKE give one (charts and their users wait for it).
+// Each pass is bounded, so a stopped workload cluster cannot hold up the simulator.
 func assignLoadBalancers(ctx context.Context, cluster *simulatedCluster) error {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
 	services, err := cluster.client.CoreV1().Services("").List(ctx, metav1.ListOptions{})
 	if err != nil {
 		return err
