@@ -47,7 +47,7 @@ func TestMain(m *testing.M) {
 		}
 		return
 	}
-	os.Exit(sandbox.RunTests(m))
+	os.Exit(sandbox.RunTests(m, sandbox.WithAddonProviders))
 }
 
 // envProviderProfileDir makes each provider process the test binary serves write a CPU profile into

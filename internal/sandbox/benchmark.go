@@ -41,7 +41,7 @@ func ForBenchmark(b *testing.B) (shared bool) {
 	if os.Getenv(EnvTofu) != "" {
 		return shared
 	}
-	env, stop, err := sandboxForTests()
+	env, stop, err := sandboxForTests(Options{})
 	if err != nil {
 		b.Fatalf("the sandbox did not start: %v", err)
 	}

@@ -33,6 +33,10 @@ type Options struct {
 	// Detached sandboxes outlive the process that started them (`idp-sandbox up`); others are reaped by
 	// the next sandbox once their owner is gone.
 	Detached bool
+	// AddonProviders runs provider-helm and provider-kubernetes for AddonStack composites. One machine
+	// runs one set (provider-kubernetes takes a fixed port), so only the sandboxes that need them do:
+	// the demo's and the provider's acceptance tests'.
+	AddonProviders bool
 	// Log receives progress lines; nil discards them.
 	Log io.Writer
 }
@@ -147,10 +151,13 @@ func Start(ctx context.Context, opts Options) (_ *Sandbox, err error) {
 		if kubeErr = s.startCrossplane(ctx, bins, management); kubeErr != nil {
 			return
 		}
-		if kubeErr = s.startCrossplaneProviders(ctx, bins, management); kubeErr != nil {
-			return
+		if opts.AddonProviders {
+			if kubeErr = s.startCrossplaneProviders(ctx, bins, management); kubeErr != nil {
+				return
+			}
+			s.logf("%v ready", crossplaneProviders)
 		}
-		s.logf("crossplane %s ready, with %d composition functions and %v", CrossplaneVersion, len(compositionFunctions), crossplaneProviders)
+		s.logf("crossplane %s ready, with %d composition functions", CrossplaneVersion, len(compositionFunctions))
 		// A detached sandbox outlives this process, so its simulator runs in a process of its own
 		// (StartDetachedSimulator), started once the env file exists.
 		if !opts.Detached {

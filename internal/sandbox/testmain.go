@@ -24,11 +24,15 @@ const (
 // the one named by IDP_SANDBOX_ENV_FILE, exports its environment, points terraform-plugin-testing at the
 // chosen CLI, runs the tests and stops the sandbox. A sandbox that cannot start fails the run: an
 // acceptance test is never skipped for want of its platform.
-func RunTests(m *testing.M) int {
+func RunTests(m *testing.M, options ...TestOption) int {
 	if os.Getenv("TF_ACC") == "" {
 		return m.Run()
 	}
-	env, stop, err := sandboxForTests()
+	var opts Options
+	for _, option := range options {
+		option(&opts)
+	}
+	env, stop, err := sandboxForTests(opts)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "FAIL: the sandbox did not start, so no acceptance test can run:\n%v\n", err)
 		return 1
@@ -81,14 +85,21 @@ func UseCLI(cli string, set func(key, value string) error) error {
 	return set("TF_ACC_PROVIDER_HOST", host)
 }
 
-func sandboxForTests() (map[string]string, func(), error) {
+// TestOption adds to the sandbox a test package starts.
+type TestOption func(*Options)
+
+// WithAddonProviders starts the Crossplane providers AddonStack composites need (see Options).
+func WithAddonProviders(opts *Options) { opts.AddonProviders = true }
+
+func sandboxForTests(opts Options) (map[string]string, func(), error) {
 	if path := os.Getenv(EnvReuse); path != "" {
 		env, err := ReadEnvFile(path)
 		return env, func() {}, err
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Minute)
 	defer cancel()
-	sb, err := Start(ctx, Options{Log: os.Stderr})
+	opts.Log = os.Stderr
+	sb, err := Start(ctx, opts)
 	if err != nil {
 		return nil, nil, err
 	}

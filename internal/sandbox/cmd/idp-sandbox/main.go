@@ -49,7 +49,7 @@ func main() {
 		}
 		ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt)
 		defer cancel()
-		if _, err := sandbox.Start(ctx, sandbox.Options{StateDir: stateDir, Detached: true, Log: os.Stderr}); err != nil {
+		if _, err := sandbox.Start(ctx, sandbox.Options{StateDir: stateDir, Detached: true, AddonProviders: true, Log: os.Stderr}); err != nil {
 			fail(err)
 		}
 		self, err := os.Executable()
