@@ -415,6 +415,10 @@ resource "idp_addon_stack" "baseline" {
 `,
 			ConfigStateChecks: []statecheck.StateCheck{
 				statecheck.ExpectKnownValue("idp_addon_stack.baseline", tfjsonpath.New("status").AtMapKey("storage").AtMapKey("status"), knownvalue.StringExact("Ready")),
+				// ingress waits for cert_manager; ties go by key.
+				statecheck.ExpectKnownValue("idp_addon_stack.baseline", tfjsonpath.New("status").AtMapKey("cert_manager").AtMapKey("order"), knownvalue.Int64Exact(1)),
+				statecheck.ExpectKnownValue("idp_addon_stack.baseline", tfjsonpath.New("status").AtMapKey("ingress").AtMapKey("order"), knownvalue.Int64Exact(2)),
+				statecheck.ExpectKnownValue("idp_addon_stack.baseline", tfjsonpath.New("status").AtMapKey("ingress").AtMapKey("status"), knownvalue.StringExact("Ready")),
 			},
 			Check: func(*terraform.State) error {
 				class, err := created().StorageV1().StorageClasses().Get(context.Background(), "gp3", metav1.GetOptions{})
