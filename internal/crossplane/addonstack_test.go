@@ -3,6 +3,7 @@ package crossplane
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"testing"
 	"time"
 
@@ -57,7 +58,7 @@ func fakeStackManagement(t *testing.T) (*Client, *[][]string) {
 		}
 		applied = append(applied, names)
 		for release, addon := range made {
-			if !contains(names, addon) {
+			if !slices.Contains(names, addon) {
 				delete(made, release)
 				if err := dynamicClient.Tracker().Delete(releases, "", release); err != nil {
 					return true, nil, err
@@ -72,15 +73,6 @@ func fakeStackManagement(t *testing.T) (*Client, *[][]string) {
 		return true, object, dynamicClient.Tracker().Create(stacksResource, object, "")
 	})
 	return &Client{dynamic: dynamicClient, core: kubefake.NewClientset()}, &applied
-}
-
-func contains(names []string, name string) bool {
-	for _, n := range names {
-		if n == name {
-			return true
-		}
-	}
-	return false
 }
 
 func TestRemoveAddonsLastInstalledFirst(t *testing.T) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
@@ -229,7 +230,7 @@ func (s *resolvedStack) matchesPlannedDigests(ctx context.Context, planned types
 	return diags
 }
 
-func isOCI(repository string) bool { return len(repository) > 6 && repository[:6] == "oci://" }
+func isOCI(repository string) bool { return strings.HasPrefix(repository, "oci://") }
 
 // keyOf is the Terraform key of an add-on by its catalog name.
 func (s *resolvedStack) keyOf(name string) string { return s.recorded.keyOf(name) }
