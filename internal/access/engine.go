@@ -2,7 +2,16 @@ package access
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/idp-platform/terraform-provider-idp/internal/keycloak"
+	"github.com/idp-platform/terraform-provider-idp/internal/kube"
 )
 
 // Engine applies, observes and revokes grants in one Keycloak realm. LoginClient is the client_id of
@@ -12,10 +21,389 @@ type Engine struct {
 	LoginClient string
 }
 
-// Revoke takes away what the grant gave: its bindings in the cluster, and the members only it manages
-// from the group, whose Keycloak sessions it logs out. With deleteGroup (a destroy) it also drops the
-// grant's bookkeeping on the group, the group itself when a grant created it and no grant uses it any
-// more, and the groups claim mapper when the provider added it and no grant is left in the realm.
+// The bookkeeping a grant keeps on its Keycloak group, so that grants sharing a group (one per
+// cluster, say) know which members and which group they may take away: Keycloak itself is the
+// record, and a grant made by another provider process is seen as well.
+const (
+	// attributeCreatedBy marks a group a grant created; only such a group is ever deleted.
+	attributeCreatedBy = "idp-created-by"
+	// attributeHasGrants is "true" while any grant uses the group; it is what GroupsWithAttribute
+	// finds when deciding whether the groups claim mapper is still needed.
+	attributeHasGrants = "idp-access"
+	// attributeGrantPrefix + Grant.Name() holds the grant's entry (grantEntry as JSON).
+	attributeGrantPrefix = "idp-grant:"
+)
+
+// grantEntry is a grant's bookkeeping on its group.
+type grantEntry struct {
+	ID      string   `json:"id"`
+	Role    string   `json:"role"`
+	Members []string `json:"members"`
+	// Expired is set when the access controller revoked the grant at its expiry: its members are gone
+	// and must not keep another grant from removing them.
+	Expired bool `json:"expired,omitempty"`
+}
+
+// Errors a caller turns into diagnostics on the attribute at fault.
+var (
+	ErrGroupMissing     = errors.New("the group does not exist")
+	ErrUserMissing      = errors.New("the user does not exist")
+	ErrRoleMissing      = errors.New("the ClusterRole does not exist")
+	ErrNamespaceMissing = errors.New("the namespace does not exist")
+	ErrBindingTaken     = errors.New("the binding belongs to another grant")
+)
+
+// groupLocks serialises the read-modify-write of a group's attributes within the process: Keycloak
+// has no conditional update, and Terraform applies grants of one group in parallel.
+var groupLocks sync.Map
+
+func lockGroup(name string) func() {
+	mu, _ := groupLocks.LoadOrStore(name, &sync.Mutex{})
+	mu.(*sync.Mutex).Lock()
+	return mu.(*sync.Mutex).Unlock
+}
+
+// Apply makes the cluster and the realm match the grant: the group (created when absent and allowed),
+// the listed members in it, members that previous listed and no grant lists any more removed and
+// logged out, the groups claim on the login client, and one binding per namespace (or a cluster-wide
+// one), with bindings of the grant that no longer apply deleted. previous is the grant as last applied,
+// nil on create.
+func (e Engine) Apply(ctx context.Context, cluster Cluster, grant Grant, previous *Grant) error {
+	grant = grant.Normalized()
+	if err := checkCluster(ctx, cluster, grant); err != nil {
+		return err
+	}
+	if err := e.applyRealm(ctx, grant, previous); err != nil {
+		return err
+	}
+	if _, err := e.Realm.EnsureGroupsClaim(ctx, e.LoginClient); err != nil {
+		return err
+	}
+	return applyBindings(ctx, cluster, grant)
+}
+
+func checkCluster(ctx context.Context, cluster Cluster, grant Grant) error {
+	exists, err := cluster.ClusterRoleExists(ctx, grant.Role)
+	if err != nil {
+		return err
+	}
+	if !exists {
+		return fmt.Errorf("%w: %q", ErrRoleMissing, grant.Role)
+	}
+	for _, namespace := range grant.Namespaces {
+		exists, err := cluster.NamespaceExists(ctx, namespace)
+		if err != nil {
+			return err
+		}
+		if !exists {
+			return fmt.Errorf("%w: %q", ErrNamespaceMissing, namespace)
+		}
+	}
+	return nil
+}
+
+func (e Engine) applyRealm(ctx context.Context, grant Grant, previous *Grant) error {
+	defer lockGroup(grant.Group)()
+	group, err := e.ensureGroup(ctx, grant)
+	if err != nil {
+		return err
+	}
+	entries := grantEntries(group)
+	delete(entries, grant.Name())
+	for _, username := range grant.Members {
+		user, found, err := e.Realm.FindUser(ctx, username)
+		if err != nil {
+			return err
+		}
+		if !found {
+			return fmt.Errorf("%w: %q", ErrUserMissing, username)
+		}
+		if err := e.Realm.AddMember(ctx, group.ID, user.ID); err != nil {
+			return err
+		}
+	}
+	if previous != nil {
+		if err := e.removeMembers(ctx, group, without(previous.Members, grant.Members), entries); err != nil {
+			return err
+		}
+	}
+	entries[grant.Name()] = grantEntry{ID: grant.ID(), Role: grant.Role, Members: nonNil(grant.Members)}
+	return e.writeEntries(ctx, group, entries)
+}
+
+func (e Engine) ensureGroup(ctx context.Context, grant Grant) (keycloak.Group, error) {
+	group, found, err := e.Realm.FindGroup(ctx, grant.Group)
+	if err != nil || found {
+		return group, err
+	}
+	if !grant.ManageGroup {
+		return keycloak.Group{}, fmt.Errorf("%w: %q (manage_group is false)", ErrGroupMissing, grant.Group)
+	}
+	group, err = e.Realm.CreateGroup(ctx, grant.Group, map[string][]string{attributeCreatedBy: {ManagedBy}})
+	if errors.Is(err, keycloak.ErrConflict) {
+		// Another process created it in between.
+		group, found, err = e.Realm.FindGroup(ctx, grant.Group)
+		if err == nil && !found {
+			err = fmt.Errorf("group %q was created and is gone again", grant.Group)
+		}
+	}
+	return group, err
+}
+
+// removeMembers takes usernames out of the group and logs them out, except those another grant of the
+// group (others) still lists.
+func (e Engine) removeMembers(ctx context.Context, group keycloak.Group, usernames []string, others map[string]grantEntry) error {
+	for _, username := range usernames {
+		if listedByAny(others, username) {
+			continue
+		}
+		user, found, err := e.Realm.FindUser(ctx, username)
+		if err != nil {
+			return err
+		}
+		if !found {
+			continue
+		}
+		if err := e.Realm.RemoveMember(ctx, group.ID, user.ID); err != nil {
+			return err
+		}
+		// A removed member's tokens still name the group until they expire; ending the sessions stops
+		// kubelogin from refreshing them.
+		if err := e.Realm.LogoutUser(ctx, user.ID); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func listedByAny(entries map[string]grantEntry, username string) bool {
+	for _, entry := range entries {
+		if !entry.Expired && slices.Contains(entry.Members, username) {
+			return true
+		}
+	}
+	return false
+}
+
+func (e Engine) writeEntries(ctx context.Context, group keycloak.Group, entries map[string]grantEntry) error {
+	attributes := map[string][]string{}
+	for key, values := range group.Attributes {
+		if !strings.HasPrefix(key, attributeGrantPrefix) && key != attributeHasGrants {
+			attributes[key] = values
+		}
+	}
+	for name, entry := range entries {
+		raw, err := json.Marshal(entry)
+		if err != nil {
+			return err
+		}
+		attributes[attributeGrantPrefix+name] = []string{string(raw)}
+	}
+	if len(entries) > 0 {
+		attributes[attributeHasGrants] = []string{"true"}
+	}
+	group.Attributes = attributes
+	return e.Realm.SetGroupAttributes(ctx, group)
+}
+
+func grantEntries(group keycloak.Group) map[string]grantEntry {
+	entries := map[string]grantEntry{}
+	for key, values := range group.Attributes {
+		name, ok := strings.CutPrefix(key, attributeGrantPrefix)
+		if !ok || len(values) == 0 {
+			continue
+		}
+		var entry grantEntry
+		if json.Unmarshal([]byte(values[0]), &entry) == nil {
+			entries[name] = entry
+		}
+	}
+	return entries
+}
+
+// desiredBindings are the bindings a grant makes.
+func desiredBindings(grant Grant) []kube.Binding {
+	labels := map[string]string{LabelManagedBy: ManagedBy, LabelAccess: grant.Group, LabelGrant: grant.Name()}
+	annotations := map[string]string{AnnotationGrant: grant.ID()}
+	binding := kube.Binding{Name: grant.BindingName(), Role: grant.Role, Groups: []string{grant.Subject()}}
+	if len(grant.Namespaces) == 0 {
+		binding.Labels, binding.Annotations = labels, annotations
+		return []kube.Binding{binding}
+	}
+	bindings := make([]kube.Binding, 0, len(grant.Namespaces))
+	for _, namespace := range grant.Namespaces {
+		b := binding
+		b.Namespace, b.Labels, b.Annotations = namespace, maps.Clone(labels), maps.Clone(annotations)
+		bindings = append(bindings, b)
+	}
+	return bindings
+}
+
+// DesiredBindings are the namespace and name of each binding the grant makes, in order.
+func DesiredBindings(grant Grant) []kube.Binding { return desiredBindings(grant.Normalized()) }
+
+func applyBindings(ctx context.Context, cluster Cluster, grant Grant) error {
+	desired := desiredBindings(grant)
+	// A binding of the same name made for the group by another grant (an overlapping scope) is not
+	// taken over: two grants would fight over it.
+	existing, err := cluster.Bindings(ctx, LabelAccess+"="+grant.Group)
+	if err != nil {
+		return err
+	}
+	for _, want := range desired {
+		for _, have := range existing {
+			if have.Namespace == want.Namespace && have.Name == want.Name && have.Labels[LabelGrant] != grant.Name() {
+				return fmt.Errorf("%w: %s is bound by grant %q", ErrBindingTaken, bindingRef(have), have.Annotations[AnnotationGrant])
+			}
+		}
+	}
+	for _, binding := range desired {
+		if err := cluster.ApplyBinding(ctx, binding); err != nil {
+			return err
+		}
+	}
+	for _, have := range existing {
+		if have.Labels[LabelGrant] == grant.Name() && !containsBinding(desired, have) {
+			if err := cluster.DeleteBinding(ctx, have.Namespace, have.Name); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func containsBinding(bindings []kube.Binding, b kube.Binding) bool {
+	return slices.ContainsFunc(bindings, func(x kube.Binding) bool { return x.Namespace == b.Namespace && x.Name == b.Name })
+}
+
+func bindingRef(b kube.Binding) string {
+	if b.Namespace == "" {
+		return "ClusterRoleBinding " + b.Name
+	}
+	return "RoleBinding " + b.Namespace + "/" + b.Name
+}
+
+// Observed is what a grant finds of itself in the realm and the cluster.
+type Observed struct {
+	// GroupFound is false when the group is gone; Members and Entry are then empty.
+	GroupFound bool
+	// Members are the grant's listed members that are in the group.
+	Members []string
+	// Recorded is the grant's bookkeeping on the group: the role and members it was applied with.
+	Recorded *Grant
+	// Expired is set when the access controller revoked the grant at its expiry.
+	Expired bool
+	// Bindings are the bindings labelled as the grant's, in the cluster.
+	Bindings []kube.Binding
+}
+
+// Observe reads what the grant has: its group, which of its members are in it, and its bindings.
+func (e Engine) Observe(ctx context.Context, cluster Cluster, grant Grant) (Observed, error) {
+	grant = grant.Normalized()
+	var observed Observed
+	bindings, err := cluster.Bindings(ctx, LabelGrant+"="+grant.Name())
+	if err != nil {
+		return observed, err
+	}
+	observed.Bindings = bindings
+	group, found, err := e.Realm.FindGroup(ctx, grant.Group)
+	if err != nil || !found {
+		return observed, err
+	}
+	observed.GroupFound = true
+	if entry, ok := grantEntries(group)[grant.Name()]; ok {
+		recorded := grant
+		recorded.Role, recorded.Members, observed.Expired = entry.Role, entry.Members, entry.Expired
+		observed.Recorded = &recorded
+	}
+	members, err := e.Realm.GroupMembers(ctx, group.ID)
+	if err != nil {
+		return observed, err
+	}
+	for _, member := range members {
+		if slices.Contains(grant.Members, member.Username) {
+			observed.Members = append(observed.Members, member.Username)
+		}
+	}
+	slices.Sort(observed.Members)
+	return observed, nil
+}
+
+// Revoke takes away what the grant gave: its bindings in the cluster (cluster nil: the cluster is
+// gone), and the members only it manages from the group, whose Keycloak sessions it logs out. With
+// deleteGroup (a destroy) it also drops the grant's bookkeeping on the group, the group itself when a
+// grant created it and no grant uses it any more, and the groups claim mapper when the provider added
+// it and no grant is left in the realm. Without (an expiry) the bookkeeping stays, marked expired.
 func (e Engine) Revoke(ctx context.Context, cluster Cluster, grant Grant, deleteGroup bool) error {
-	return errors.New("access: Revoke is being written")
+	grant = grant.Normalized()
+	if cluster != nil {
+		bindings, err := cluster.Bindings(ctx, LabelGrant+"="+grant.Name())
+		if err != nil {
+			return err
+		}
+		for _, binding := range bindings {
+			if err := cluster.DeleteBinding(ctx, binding.Namespace, binding.Name); err != nil {
+				return err
+			}
+		}
+	}
+	if err := e.revokeRealm(ctx, grant, deleteGroup); err != nil {
+		return err
+	}
+	if !deleteGroup {
+		return nil
+	}
+	remaining, err := e.Realm.GroupsWithAttribute(ctx, attributeHasGrants, "true")
+	if err != nil {
+		return err
+	}
+	if len(remaining) == 0 {
+		if _, err := e.Realm.RemoveGroupsClaim(ctx, e.LoginClient); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (e Engine) revokeRealm(ctx context.Context, grant Grant, deleteGroup bool) error {
+	defer lockGroup(grant.Group)()
+	group, found, err := e.Realm.FindGroup(ctx, grant.Group)
+	if err != nil || !found {
+		return err
+	}
+	entries := grantEntries(group)
+	entry, hadEntry := entries[grant.Name()]
+	delete(entries, grant.Name())
+	members := grant.Members
+	if hadEntry {
+		members = sortedUnique(append(slices.Clone(members), entry.Members...))
+	}
+	if err := e.removeMembers(ctx, group, members, entries); err != nil {
+		return err
+	}
+	if !deleteGroup {
+		entries[grant.Name()] = grantEntry{ID: grant.ID(), Role: grant.Role, Members: nonNil(grant.Members), Expired: true}
+		return e.writeEntries(ctx, group, entries)
+	}
+	if len(entries) == 0 && slices.Contains(group.Attributes[attributeCreatedBy], ManagedBy) {
+		return e.Realm.DeleteGroup(ctx, group.ID)
+	}
+	return e.writeEntries(ctx, group, entries)
+}
+
+func without(values, remove []string) []string {
+	var out []string
+	for _, v := range values {
+		if !slices.Contains(remove, v) {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+func nonNil(values []string) []string {
+	if values == nil {
+		return []string{}
+	}
+	return values
 }

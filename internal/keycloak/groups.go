@@ -1,5 +1,7 @@
 package keycloak
 
+import "errors"
+
 // Group is a top-level group of the managed realm.
 type Group struct {
 	ID         string
@@ -16,3 +18,6 @@ type User struct {
 // GroupsClaimMapper is the name of the protocol mapper the provider adds to the cluster-login client
 // when the client has no mapper that puts group membership into the "groups" claim.
 const GroupsClaimMapper = "idp-groups"
+
+// ErrConflict is returned when what is created exists already.
+var ErrConflict = errors.New("keycloak: already exists")
