@@ -6,5 +6,5 @@ import "embed"
 
 // FS holds one directory per chart.
 //
-//go:embed all:web-service all:worker all:cronjob
+//go:embed all:web-service all:worker all:cronjob all:team-namespace
 var FS embed.FS

@@ -48,6 +48,20 @@ func TestRender(t *testing.T) {
 			chart:  "cronjob",
 			values: map[string]any{"image": image, "schedule": "*/15 * * * *"},
 		},
+		"team-namespace-minimal": {
+			reason: "Only the team: a ResourceQuota and a LimitRange at the defaults, labelled with the team.",
+			chart:  "team-namespace",
+			values: map[string]any{"team": "payments"},
+		},
+		"team-namespace-quota": {
+			reason: "Part of the quota and of the container defaults set: the rest keeps the chart's defaults.",
+			chart:  "team-namespace",
+			values: map[string]any{
+				"team":       "payments",
+				"quota":      map[string]any{"requests": map[string]any{"cpu": "2"}, "pods": 10},
+				"limitRange": map[string]any{"default": map[string]any{"memory": "1Gi"}},
+			},
+		},
 		"web-service-everything": {
 			reason: "Every toggle on: Ingress, HorizontalPodAutoscaler (which owns replicas) and ServiceMonitor.",
 			chart:  "web-service",
@@ -112,6 +126,30 @@ func TestSchemas(t *testing.T) {
 			chart:   "worker",
 			values:  map[string]any{"image": map[string]any{"repository": "r", "tag": "t"}, "args": []any{1}},
 			wantErr: "/args/0",
+		},
+		"TeamMissing": {
+			reason:  "A team namespace names its team.",
+			chart:   "team-namespace",
+			values:  map[string]any{},
+			wantErr: "team",
+		},
+		"TeamNotALabelValue": {
+			reason:  "The team is a label value: a DNS-1123 label.",
+			chart:   "team-namespace",
+			values:  map[string]any{"team": "Payments Team"},
+			wantErr: "/team",
+		},
+		"QuotaNotAQuantity": {
+			reason:  "Quota amounts are Kubernetes quantities, refused at plan rather than by the API server.",
+			chart:   "team-namespace",
+			values:  map[string]any{"team": "payments", "quota": map[string]any{"limits": map[string]any{"memory": "16 GB"}}},
+			wantErr: "/quota/limits/memory",
+		},
+		"QuotaUnknownResource": {
+			reason:  "The quota caps cpu, memory and pods; a misspelt resource is an error.",
+			chart:   "team-namespace",
+			values:  map[string]any{"team": "payments", "quota": map[string]any{"requests": map[string]any{"gpu": "1"}}},
+			wantErr: "gpu",
 		},
 		"MissingImage": {
 			reason:  "The image has no default: a release without one is refused.",

@@ -1,0 +1,34 @@
+output "group" {
+  description = "Keycloak group of the team."
+  value       = local.group
+}
+
+output "namespace" {
+  description = "Namespace of the team on every cluster."
+  value       = local.namespace
+}
+
+output "access_ids" {
+  description = "ID of the team's access on each cluster, cluster/group/namespace, by cluster."
+  value       = { for cluster, access in idp_access.this : cluster => access.id }
+}
+
+output "bindings" {
+  description = "RoleBindings of the team's group, as objects with namespace and name, by cluster."
+  value       = { for cluster, access in idp_access.this : cluster => access.bindings }
+}
+
+output "subjects" {
+  description = "Subjects the bindings bind (the group as the clusters see it in a token, oidc:<group>), by cluster."
+  value       = { for cluster, access in idp_access.this : cluster => access.subjects }
+}
+
+output "status" {
+  description = "Status of the team's access, by cluster."
+  value       = { for cluster, access in idp_access.this : cluster => access.status }
+}
+
+output "release_ids" {
+  description = "ID of the namespace's release, cluster/namespace/team-namespace, by cluster."
+  value       = { for cluster, release in idp_app.namespace : cluster => release.id }
+}
