@@ -15,6 +15,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 
+	"github.com/idp-platform/terraform-provider-idp/internal/access"
 	"github.com/idp-platform/terraform-provider-idp/internal/addonstack"
 )
 
@@ -22,6 +23,10 @@ import (
 var ErrStackNotFound = errors.New("no such add-on stack in the management cluster")
 
 var stacksResource = schema.GroupVersionResource{Group: addonstack.Group, Version: addonstack.Version, Resource: addonstack.Resource}
+
+// accessGrantsResource are the records of time-bound grants, which share a registered cluster's
+// kubeconfig secret with its stacks.
+var accessGrantsResource = schema.GroupVersionResource{Group: access.RecordGroup, Version: access.RecordVersion, Resource: access.RecordResource}
 
 // stackComposed are the kinds an AddonStack composes, managed resources first.
 var stackComposed = func() []schema.GroupVersionResource {
@@ -411,6 +416,16 @@ func (c *Client) ReleaseStackKubeconfigSecret(ctx context.Context, cluster strin
 		return fmt.Errorf("cannot list the add-on stacks of cluster %q: %w", cluster, err)
 	}
 	if len(stacks.Items) > 0 {
+		return nil
+	}
+	// The access controller reads the same secret for the cluster's time-bound grants.
+	grants, err := c.dynamic.Resource(accessGrantsResource).List(ctx, metav1.ListOptions{LabelSelector: addonstack.LabelCluster + "=" + cluster})
+	switch {
+	case apierrors.IsNotFound(err):
+		// No AccessGrant definition: no grant can use it.
+	case err != nil:
+		return fmt.Errorf("cannot list the access grants of cluster %q: %w", cluster, err)
+	case len(grants.Items) > 0:
 		return nil
 	}
 	err = c.core.CoreV1().Secrets(Namespace).Delete(ctx, registeredKubeconfigSecret(cluster), metav1.DeleteOptions{})

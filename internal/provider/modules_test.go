@@ -10,6 +10,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/idp-platform/terraform-provider-idp/internal/access"
 	"github.com/idp-platform/terraform-provider-idp/internal/sandbox"
 )
 
@@ -25,6 +26,8 @@ var moduleReleases = map[string][]moduleRelease{
 	"web-service": {{namespace: "module-web-service", name: "api"}},
 	"worker":      {{namespace: "module-worker", name: "mailer"}},
 	"cronjob":     {{namespace: "module-cronjob", name: "report"}},
+	// The team's namespace release; its grant is checked gone in Keycloak and the cluster below.
+	"team": {{namespace: "module-team", name: "team-namespace"}},
 	// The stack's add-ons are Helm releases named after the catalog's add-ons, in its namespaces;
 	// metrics-server is removed by the suite before the destroy, and must stay gone.
 	"platform-baseline": {
@@ -86,6 +89,12 @@ func TestAccModules(t *testing.T) {
 			}
 			if err := checkClustersGone(t, "module-"+filepath.Base(module))(nil); err != nil {
 				t.Error(err)
+			}
+			if filepath.Base(module) == "team" {
+				grant := access.Grant{Cluster: "module-team", Group: "team-module-team", Role: "edit", Namespaces: []string{"module-team"}}
+				if err := checkAccessGone(t, grant)(nil); err != nil {
+					t.Error(err)
+				}
 			}
 		})
 	}

@@ -74,8 +74,8 @@ run "install" {
     error_message = "the binding's subject is not the team's group as the cluster sees it"
   }
   assert {
-    condition     = output.status["module-team"] == "Active"
-    error_message = "the team's access is not Active"
+    condition     = output.status["module-team"] == "active"
+    error_message = "the team's access is not active"
   }
 }
 
