@@ -35,6 +35,14 @@ const (
 	EnvAddonChartMirror = "IDP_ADDON_CHART_MIRROR"
 	// EnvHelm is the path of the helm CLI, for tests that release charts the way users do outside Terraform.
 	EnvHelm = "IDP_SANDBOX_HELM"
+	// EnvKubelogin is the path of kubelogin as the kubectl plugin kubectl-oidc_login, for tests that log
+	// in to a cluster the way its users do.
+	EnvKubelogin = "IDP_SANDBOX_KUBELOGIN"
+	// The keycloak provider block's issuer settings: the realm's https issuer URL the clusters trust, the
+	// CA of its certificate, and the client users log in to clusters with.
+	EnvKeycloakIssuerURL    = "IDP_KEYCLOAK_ISSUER_URL"
+	EnvKeycloakIssuerCAFile = "IDP_KEYCLOAK_ISSUER_CA_FILE"
+	EnvKeycloakLoginClient  = "IDP_KEYCLOAK_LOGIN_CLIENT_ID"
 )
 
 // Env returns the environment that points the provider, and the tests, at this sandbox.

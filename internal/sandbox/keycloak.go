@@ -21,6 +21,14 @@ import (
 	"time"
 )
 
+// realmTemplate is the sandbox realm. Its kubernetes client has no mapper of its own that puts group
+// membership in the tokens: idp_access adds one (keycloak.GroupsClaimMapper) when a grant needs it and
+// removes only what it added, which its tests check. The provider's service account has the
+// realm-management roles idp_access and the access controller use: manage-users (create and delete
+// groups, set their attributes, add and remove members, log users out), view-users and query-users
+// (find users and a group's members), query-groups (list and search groups), view-clients and
+// manage-clients (the groups claim mapper on the kubernetes client), and view-realm (the realm itself).
+//
 //go:embed testdata/realm.json.tmpl
 var realmTemplate string
 

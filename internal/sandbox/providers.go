@@ -25,9 +25,9 @@ var crossplaneProviders = []string{"provider-helm", "provider-kubernetes"}
 const ProviderPollInterval = 10 * time.Second
 
 // repoCommands are the programs of this repository the sandbox runs: the platform's own composition
-// function. They are built from the checkout on every start (Go's build cache makes that quick), so a
-// test always runs the code under test.
-var repoCommands = []string{"function-addon-stack"}
+// function and the access controller (the full sandbox's only). They are built from the checkout on
+// every start (Go's build cache makes that quick), so a test always runs the code under test.
+var repoCommands = []string{"function-addon-stack", "idp-access-controller"}
 
 // buildRepoCommands builds repoCommands into the sandbox's bin directory and records them in bins.
 func (s *Sandbox) buildRepoCommands(ctx context.Context, repoRoot string, bins map[string]string) error {

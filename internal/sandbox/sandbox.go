@@ -148,6 +148,9 @@ func Start(ctx context.Context, opts Options) (_ *Sandbox, err error) {
 			return
 		}
 		s.logf("management cluster ready at %s", management.host)
+		if _, kubeErr = InstallCRDs(ctx, management.restConfig, []string{accessGrantCRD(opts.RepoRoot)}); kubeErr != nil {
+			return
+		}
 		if kubeErr = s.startCrossplane(ctx, bins, management); kubeErr != nil {
 			return
 		}
@@ -193,6 +196,11 @@ func Start(ctx context.Context, opts Options) (_ *Sandbox, err error) {
 	if err := errors.Join(kubeErr, servicesErr, kcErr); err != nil {
 		return nil, err
 	}
+	// The access controller needs both the management cluster and Keycloak.
+	if err := s.startAccessController(ctx, bins, management, keycloak); err != nil {
+		return nil, err
+	}
+	s.logf("access controller ready (resync %s)", AccessControllerResync)
 
 	s.Management = &ManagementCluster{Host: management.host, CAPEM: management.caPEM, KubeconfigPath: management.kubeconfigPath}
 	s.Workload = workload
@@ -227,6 +235,10 @@ func Start(ctx context.Context, opts Options) (_ *Sandbox, err error) {
 		EnvEtcdURL:                               etcdURL,
 		EnvKeycloakCAFile:                        s.oidc.caFile,
 		EnvHelm:                                  filepath.Join(bins["helm"], "helm"),
+		EnvKubelogin:                             filepath.Join(bins["kubelogin"], KubeloginBinary),
+		EnvKeycloakIssuerURL:                     s.oidc.url(),
+		EnvKeycloakIssuerCAFile:                  s.oidc.caFile,
+		EnvKeycloakLoginClient:                   KeycloakKubernetesClient,
 	}
 	if err := s.WriteEnvFile(filepath.Join(s.dir, "env")); err != nil {
 		return nil, err

@@ -33,6 +33,12 @@ const (
 	ProviderHelmVersion       = "v1.2.0"
 	ProviderKubernetesVersion = "v1.2.0"
 
+	// KubeloginVersion is the kubectl OIDC plugin (kubectl oidc-login) users log in to clusters with,
+	// which the access tests drive as a user would. The module proxy here has no checksum database
+	// entry for github.com/int128/kubelogin at this version (its dependencies have theirs), so its hash
+	// in tools/kubelogin/go.sum is the one of the proxy's archive, taken with GONOSUMDB for that module.
+	KubeloginVersion = "v1.34.0"
+
 	// Keycloak is not a Go program: its distribution comes from Maven Central.
 	KeycloakVersion  = "26.5.6"
 	keycloakArtifact = "org.keycloak:keycloak-quarkus-dist:" + KeycloakVersion + ":zip"
@@ -76,7 +82,13 @@ var sandboxTools = []sandboxTool{
 	{name: "terraform", module: "github.com/hashicorp/terraform", version: TerraformVersion},
 	// Helm reports this version and stamps it into the releases it makes.
 	{name: "helm", module: "helm.sh/helm/v4", version: HelmVersion, ldflags: " -X helm.sh/helm/v4/internal/version.version=" + HelmVersion},
+	// kubectl finds a plugin by its binary's name; kubelogin reports "HEAD" without the version flag.
+	{name: "kubelogin", module: "github.com/int128/kubelogin", version: KubeloginVersion,
+		ldflags: " -X main.version=" + KubeloginVersion, renames: map[string]string{"kubelogin": KubeloginBinary}},
 }
+
+// KubeloginBinary is kubelogin's binary as kubectl finds the plugin `kubectl oidc-login`.
+const KubeloginBinary = "kubectl-oidc_login"
 
 const controllerMetricsOff = " -X sigs.k8s.io/controller-runtime/pkg/metrics/server.DefaultBindAddress=0"
 
