@@ -29,6 +29,14 @@ type Config struct {
 	// RequestTimeout bounds each attempt of a request, from sending it to reading the whole answer;
 	// 30 seconds when zero. An attempt that gets no answer in time is not repeated.
 	RequestTimeout time.Duration
+	// IssuerURL is the https issuer of the realm's tokens as the platform's clusters trust it, which
+	// may differ from URL (Keycloak behind another name, or the admin API on plain http).
+	IssuerURL string
+	// IssuerCAPEM is the PEM CA of the issuer's certificate, when a private CA signed it.
+	IssuerCAPEM []byte
+	// LoginClientID is the realm's client users log in to clusters with: the audience the clusters
+	// accept, whose tokens carry the groups claim.
+	LoginClientID string
 }
 
 // maxRetries is how often a request is repeated after a 5xx answer or a failed connection.
