@@ -52,7 +52,7 @@ func (f *fakeRevoker) Revoke(ctx context.Context, cluster Cluster, grant Grant, 
 	if deleteGroup {
 		return errors.New("an expiry deleted the group")
 	}
-	if cluster.(fakeCluster).secret != "kc-"+grant.Cluster {
+	if cluster.(secretCluster).secret != "kc-"+grant.Cluster {
 		return errors.New("revoked on the wrong cluster")
 	}
 	f.revoked = append(f.revoked, grant.ID())
@@ -64,8 +64,8 @@ func (f *fakeRevoker) Revoke(ctx context.Context, cluster Cluster, grant Grant, 
 	return err
 }
 
-// fakeCluster stands for the workload cluster a secret leads to; the fake revoker calls none of it.
-type fakeCluster struct {
+// secretCluster stands for the workload cluster a secret leads to; the fake revoker calls none of it.
+type secretCluster struct {
 	Cluster
 	secret string
 }
@@ -171,7 +171,7 @@ func TestControllerRounds(t *testing.T) {
 					if _, bounded := ctx.Deadline(); !bounded {
 						return nil, errors.New("connect without a deadline")
 					}
-					return fakeCluster{secret: secret.Name}, tc.clusterErr
+					return secretCluster{secret: secret.Name}, tc.clusterErr
 				},
 				Now: func() time.Time { return now },
 			}

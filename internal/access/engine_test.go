@@ -15,12 +15,12 @@ import (
 
 // fakeRealm is a realm in memory: groups by name, users by name, the login client's groups claim.
 type fakeRealm struct {
-	groups      map[string]*keycloak.Group
-	members     map[string][]string // group name -> usernames
-	users       []string
-	loggedOut   []string
-	claim       bool // the client has a groups claim of its own
-	ourMapper   bool
+	groups    map[string]*keycloak.Group
+	members   map[string][]string // group name -> usernames
+	users     []string
+	loggedOut []string
+	claim     bool // the client has a groups claim of its own
+	ourMapper bool
 }
 
 func newFakeRealm(users ...string) *fakeRealm {

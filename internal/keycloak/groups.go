@@ -247,6 +247,36 @@ func (c *Client) GroupMembers(ctx context.Context, groupID string) ([]User, erro
 	}
 }
 
+// UserGroups returns the names of the groups a user is a direct member of, as the groups claim
+// (without full paths) carries them.
+func (c *Client) UserGroups(ctx context.Context, userID string) ([]string, error) {
+	token, err := c.accessToken(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for first := 0; ; first += pageSize {
+		var page []groupRepresentation
+		err := c.call(ctx, func(ctx context.Context) error {
+			return answer(c.api.GetRequestWithBearerAuth(ctx, token).
+				SetQueryParams(map[string]string{
+					"briefRepresentation": "true", "first": strconv.Itoa(first), "max": strconv.Itoa(pageSize),
+				}).
+				SetResult(&page).
+				Get(c.adminURL("users", userID, "groups")))
+		})
+		if err != nil {
+			return nil, fmt.Errorf("cannot list the groups of user %s in realm %q: %w", userID, c.cfg.Realm, err)
+		}
+		for _, g := range page {
+			names = append(names, g.Name)
+		}
+		if len(page) < pageSize {
+			return names, nil
+		}
+	}
+}
+
 // FindUser returns the user with this username. Keycloak keeps usernames in lower case and matches
 // them regardless of case, so "Alice" finds the user "alice", who is returned with that username.
 func (c *Client) FindUser(ctx context.Context, username string) (User, bool, error) {

@@ -172,15 +172,7 @@ func (d *accessCheckDataSource) Read(ctx context.Context, req datasource.ReadReq
 
 // keycloakUsers is the provider's Keycloak client as the check uses it.
 func (d *accessCheckDataSource) keycloakUsers(ctx context.Context) (userGroupsAPI, diag.Diagnostics) {
-	client, diags := d.backends.Keycloak(ctx)
-	if diags.HasError() {
-		return nil, diags
-	}
-	users, ok := client.(userGroupsAPI)
-	if !ok {
-		diags.AddError("Cannot read users from Keycloak", fmt.Sprintf("The provider's Keycloak client (%T) cannot read users; this is a bug in the provider.", client))
-	}
-	return users, diags
+	return d.backends.Keycloak(ctx)
 }
 
 // check answers the model's question on the cluster; users is called only when the groups come from

@@ -11,6 +11,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 
+	"github.com/idp-platform/terraform-provider-idp/internal/access"
 	"github.com/idp-platform/terraform-provider-idp/internal/addonstack"
 	"github.com/idp-platform/terraform-provider-idp/internal/crossplane"
 	"github.com/idp-platform/terraform-provider-idp/internal/helm"
@@ -63,6 +64,15 @@ type (
 	}
 	keycloakAPI interface {
 		Realm(ctx context.Context) (keycloak.Realm, error)
+		UserGroups(ctx context.Context, userID string) ([]string, error)
+		access.Realm
+	}
+	// accessRecordsAPI keeps the AccessGrant records of time-bound grants in the management cluster.
+	accessRecordsAPI interface {
+		Apply(ctx context.Context, record access.Record) error
+		Get(ctx context.Context, name string) (access.Record, bool, error)
+		SetStatus(ctx context.Context, record access.Record) error
+		Delete(ctx context.Context, name string) error
 	}
 )
 
@@ -75,12 +85,14 @@ type backends struct {
 	newCrossplane        func(kube.Config) (crossplaneAPI, error)
 	newVault             func(context.Context, vault.Config) (vaultAPI, error)
 	newKeycloak          func(context.Context, keycloak.Config) (keycloakAPI, error)
+	newAccessRecords     func(kube.Config) (accessRecordsAPI, error)
 
 	mu                sync.Mutex
 	managementCluster managementClusterAPI
 	crossplane        crossplaneAPI
 	vault             vaultAPI
 	keycloak          keycloakAPI
+	accessRecords     accessRecordsAPI
 	// helmEngines holds one engine per cluster kubeconfig, so the releases of a cluster share its
 	// clients and API discovery for the life of the provider process.
 	helmEngines map[[sha256.Size]byte]*helm.Engine
@@ -108,6 +120,13 @@ func newBackends(configs backendConfigs) *backends {
 		},
 		newKeycloak: func(ctx context.Context, cfg keycloak.Config) (keycloakAPI, error) {
 			return keycloak.NewClient(ctx, cfg)
+		},
+		newAccessRecords: func(cfg kube.Config) (accessRecordsAPI, error) {
+			kubeClient, err := kube.NewClient(cfg)
+			if err != nil {
+				return nil, err
+			}
+			return access.NewRecords(kubeClient.RESTConfig())
 		},
 	}
 }

@@ -68,6 +68,9 @@ type keycloakModel struct {
 	Username       types.String `tfsdk:"username"`
 	Password       types.String `tfsdk:"password"`
 	RequestTimeout types.String `tfsdk:"request_timeout"`
+	IssuerURL      types.String `tfsdk:"issuer_url"`
+	IssuerCAFile   types.String `tfsdk:"issuer_ca_file"`
+	LoginClientID  types.String `tfsdk:"login_client_id"`
 }
 
 // backendConfigs is the provider configuration after environment variables are merged in and the
@@ -391,7 +394,8 @@ func resolveKeycloak(m *keycloakModel, getenv func(string) string) (*keycloak.Co
 		{block, "password", m.Password},
 	}
 	timeout := requestTimeoutSetting(block, m.RequestTimeout)
-	if diags := unknownValues(server, auth, timeout); diags.HasError() {
+	login := settingGroup{{block, "issuer_url", m.IssuerURL}, {block, "issuer_ca_file", m.IssuerCAFile}, {block, "login_client_id", m.LoginClientID}}
+	if diags := unknownValues(server, auth, timeout, login); diags.HasError() {
 		return nil, diags
 	}
 	s, a := server.resolve(getenv), auth.resolve(getenv)
@@ -431,10 +435,15 @@ func resolveKeycloak(m *keycloakModel, getenv func(string) string) (*keycloak.Co
 		diags.AddAttributeError(auth.path("client_id"), "Missing Keycloak credentials",
 			"Configure client_id with client_secret (a confidential client with a service account) or username with password (an admin user).")
 	}
+	issuer, diags2 := resolveIssuer(login, login.resolve(getenv), s)
+	diags.Append(diags2...)
 	if diags.HasError() {
 		return nil, diags
 	}
 	return &keycloak.Config{
+		IssuerURL:      issuer.url,
+		IssuerCAPEM:    issuer.caPEM,
+		LoginClientID:  issuer.clientID,
 		URL:            s["url"],
 		Realm:          s["realm"],
 		AuthRealm:      authRealm,
@@ -444,6 +453,37 @@ func resolveKeycloak(m *keycloakModel, getenv func(string) string) (*keycloak.Co
 		Password:       a["password"],
 		RequestTimeout: requestTimeout,
 	}, nil
+}
+
+// issuerSettings is where users log in to clusters: the issuer and client their kubeconfigs name.
+type issuerSettings struct {
+	url      string
+	caPEM    []byte
+	clientID string
+}
+
+// resolveIssuer applies the defaults of the log-in settings and reads the issuer's CA file.
+func resolveIssuer(login settingGroup, l, server map[string]string) (issuerSettings, diag.Diagnostics) {
+	var diags diag.Diagnostics
+	issuer := issuerSettings{
+		url:      withDefault(l["issuer_url"], strings.TrimRight(server["url"], "/")+"/realms/"+server["realm"]),
+		clientID: withDefault(l["login_client_id"], defaultLoginClientID),
+	}
+	if url := l["issuer_url"]; url != "" && !strings.HasPrefix(url, "https://") && !strings.HasPrefix(url, "http://") {
+		diags.AddAttributeError(login.path("issuer_url"), "Invalid OIDC issuer URL", fmt.Sprintf("%q is not an http(s) URL.", issuer.url))
+	}
+	if file := l["issuer_ca_file"]; file != "" {
+		pem, err := os.ReadFile(file)
+		switch {
+		case err != nil:
+			diags.AddAttributeError(login.path("issuer_ca_file"), "Cannot read the issuer's CA file", err.Error())
+		case !strings.Contains(string(pem), "-----BEGIN CERTIFICATE-----"):
+			diags.AddAttributeError(login.path("issuer_ca_file"), "Invalid issuer CA file", file+" holds no PEM certificate.")
+		default:
+			issuer.caPEM = pem
+		}
+	}
+	return issuer, diags
 }
 
 // defaultRequestTimeout is how long the provider waits for a backend's answer unless configured: long

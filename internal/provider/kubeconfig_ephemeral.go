@@ -3,7 +3,6 @@ package provider
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/ephemeral"
@@ -127,20 +126,12 @@ type oidcIssuer struct {
 	clientID string
 }
 
-// loginIssuer reads the issuer and login client from the keycloak block, with the defaults of the
-// block's documentation for a configuration that leaves them out.
+// loginIssuer is the issuer and login client of the keycloak block, whose defaults resolveIssuer applied.
 func loginIssuer(cfg *keycloak.Config) (oidcIssuer, diag.Diagnostics) {
 	if cfg == nil {
 		return oidcIssuer{}, notConfigured("keycloak", "url = \"https://keycloak.example.com\"", "IDP_KEYCLOAK_URL")
 	}
-	issuer := oidcIssuer{url: cfg.IssuerURL, caPEM: cfg.IssuerCAPEM, clientID: cfg.LoginClientID}
-	if issuer.url == "" {
-		issuer.url = strings.TrimRight(cfg.URL, "/") + "/realms/" + cfg.Realm
-	}
-	if issuer.clientID == "" {
-		issuer.clientID = defaultLoginClientID
-	}
-	return issuer, nil
+	return oidcIssuer{url: cfg.IssuerURL, caPEM: cfg.IssuerCAPEM, clientID: cfg.LoginClientID}, nil
 }
 
 // oidcKubeconfigModel fills the model from the cluster's registration and the issuer. The endpoint

@@ -32,11 +32,6 @@ func TestLoginIssuer(t *testing.T) {
 			reason:    "Without a keycloak block there is no issuer; the diagnostic names the block.",
 			wantDiags: []diagSummary{{Summary: "The provider's keycloak block is not configured"}},
 		},
-		"Defaults": {
-			reason: "The issuer defaults to the realm's under the Keycloak URL, the client to kubernetes.",
-			cfg:    &keycloak.Config{URL: "https://keycloak.example.com/", Realm: "idp"},
-			want:   oidcIssuer{url: "https://keycloak.example.com/realms/idp", clientID: "kubernetes"},
-		},
 		"Configured": {
 			reason: "The block's issuer, its CA and login client are used as given.",
 			cfg: &keycloak.Config{
@@ -227,7 +222,7 @@ func TestKubeconfigOpen(t *testing.T) {
 		values["cluster"] = tftypes.NewValue(tftypes.String, cluster)
 		return tfsdk.Config{Schema: schemaResp.Schema, Raw: tftypes.NewValue(objectType, values)}
 	}
-	issuer := &keycloak.Config{URL: "https://keycloak.example.com", Realm: "idp"}
+	issuer := &keycloak.Config{URL: "https://keycloak.example.com", Realm: "idp", IssuerURL: "https://keycloak.example.com/realms/idp", LoginClientID: "kubernetes"}
 	cases := map[string]struct {
 		reason       string
 		keycloak     *keycloak.Config

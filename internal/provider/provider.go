@@ -116,6 +116,13 @@ func (p *idpProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *
 					"client_secret": stringAttr(kc, "client_secret", "Secret of `client_id`.", true),
 					"username":      stringAttr(kc, "username", "Admin user name, as an alternative to client credentials.", false),
 					"password":      stringAttr(kc, "password", "Password of `username`.", true),
+					"issuer_url": stringAttr(kc, "issuer_url", "OIDC issuer the platform's clusters trust for user log-ins, as their API servers "+
+						"are configured with it; default `<url>/realms/<realm>`. Set it when users reach Keycloak at another address than the provider "+
+						"(API servers accept only an `https` issuer).", false),
+					"issuer_ca_file": stringAttr(kc, "issuer_ca_file", "PEM file of the CA that signed the issuer's certificate, when it is a private "+
+						"CA: `idp_kubeconfig` embeds it so kubelogin trusts the issuer.", false),
+					"login_client_id": stringAttr(kc, "login_client_id", "Client users log in to clusters with (a public client whose ID tokens the "+
+						"API servers accept); `idp_access` makes its tokens carry the `groups` claim. Default `kubernetes`.", false),
 					"request_timeout": requestTimeoutAttr(kc, "each attempt of a Keycloak request",
 						"A 5xx answer or a failed connection is retried up to 2 times with backoff; an attempt that got no answer is not."),
 				},
@@ -142,13 +149,13 @@ func (p *idpProvider) Configure(ctx context.Context, req provider.ConfigureReque
 }
 
 func (p *idpProvider) Resources(context.Context) []func() resource.Resource {
-	return []func() resource.Resource{newClusterResource, newAppResource, newAddonStackResource}
+	return []func() resource.Resource{newClusterResource, newAppResource, newAddonStackResource, newAccessResource}
 }
 
 func (p *idpProvider) DataSources(context.Context) []func() datasource.DataSource {
-	return []func() datasource.DataSource{newPlatformDataSource, newClusterDataSource, newAddonCatalogDataSource}
+	return []func() datasource.DataSource{newPlatformDataSource, newClusterDataSource, newAddonCatalogDataSource, newAccessCheckDataSource}
 }
 
 func (p *idpProvider) EphemeralResources(context.Context) []func() ephemeral.EphemeralResource {
-	return []func() ephemeral.EphemeralResource{newClusterCredentialsEphemeral}
+	return []func() ephemeral.EphemeralResource{newClusterCredentialsEphemeral, newKubeconfigEphemeral}
 }
