@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
+	"github.com/hashicorp/terraform-plugin-testing/echoprovider"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
@@ -516,5 +518,116 @@ func TestAccAccessBadInput(t *testing.T) {
 			// The destroy after the last step plans with its configuration, which must be valid.
 			{Config: registered},
 		},
+	})
+}
+
+// TestAccKubeconfigLogin logs in the way users do: the kubeconfig idp_kubeconfig builds, its exec
+// plugin run by client-go with the real kubelogin (its password grant, the non-interactive path),
+// against Keycloak and the workload cluster. idp_access_check answers from the same grant.
+func TestAccKubeconfigLogin(t *testing.T) {
+	requireAcc(t)
+	const cluster, group = "acc-kubeconfig", "acc-kubeconfig-viewers"
+	grant := access.Grant{Cluster: cluster, Group: group, Role: "view"}
+	config := accessConfig(cluster, fmt.Sprintf("  group = %q\n  role = \"view\"\n  members = [\"alice\"]\n", group)) + `
+ephemeral "idp_kubeconfig" "me" {
+  cluster = idp_cluster.workload.id
+}
+
+provider "echo" {
+  data = {
+    kubeconfig = ephemeral.idp_kubeconfig.me.kubeconfig
+    issuer_url = ephemeral.idp_kubeconfig.me.issuer_url
+  }
+}
+
+resource "echo" "kubeconfig" {}
+
+data "idp_access_check" "alice" {
+  cluster    = idp_access.test.cluster
+  user       = "alice"
+  verb       = "list"
+  resource   = "pods"
+  namespace  = "kube-system"
+  depends_on = [idp_access.test]
+}
+
+data "idp_access_check" "bob" {
+  cluster    = idp_access.test.cluster
+  user       = "bob"
+  verb       = "list"
+  resource   = "pods"
+  namespace  = "kube-system"
+  depends_on = [idp_access.test]
+}
+
+data "idp_access_check" "alice_delete" {
+  cluster    = idp_access.test.cluster
+  user       = "alice"
+  verb       = "delete"
+  resource   = "deployments.apps"
+  namespace  = "kube-system"
+  depends_on = [idp_access.test]
+}
+`
+	kubelogin := os.Getenv(sandbox.EnvKubelogin)
+	if kubelogin == "" {
+		t.Fatalf("the sandbox's environment has no %s", sandbox.EnvKubelogin)
+	}
+	loginAs := func(username string) resource.TestCheckFunc {
+		return func(s *terraform.State) error {
+			raw := s.RootModule().Resources["echo.kubeconfig"].Primary.Attributes["data.kubeconfig"]
+			kubeconfig, err := clientcmd.Load([]byte(raw))
+			if err != nil {
+				return fmt.Errorf("the kubeconfig does not load: %w", err)
+			}
+			for _, user := range kubeconfig.AuthInfos {
+				if user.Token != "" || user.ClientKeyData != nil || user.Exec == nil {
+					return fmt.Errorf("the kubeconfig's user is not an exec plugin without credentials: %+v", user)
+				}
+				// kubectl runs its plugin kubectl-oidc_login for "kubectl oidc-login"; client-go runs it
+				// directly, with the password grant a user would not use at a terminal.
+				if user.Exec.Command == "kubectl" {
+					user.Exec.Command, user.Exec.Args = kubelogin, slices.Delete(slices.Clone(user.Exec.Args), 0, 1)
+				}
+				user.Exec.Args = append(user.Exec.Args, "--grant-type=password", "--username="+username,
+					"--password="+sandboxPassword(t, username), "--token-cache-dir="+t.TempDir())
+			}
+			restConfig, err := clientcmd.NewDefaultClientConfig(*kubeconfig, nil).ClientConfig()
+			if err != nil {
+				return err
+			}
+			clientset, err := kubernetes.NewForConfig(restConfig)
+			if err != nil {
+				return err
+			}
+			_, err = clientset.CoreV1().Pods("kube-system").List(context.Background(), metav1.ListOptions{Limit: 1})
+			switch {
+			case username == "alice" && err != nil:
+				return fmt.Errorf("alice, a member, cannot list pods through the kubeconfig: %w", err)
+			case username == "bob" && !apierrors.IsForbidden(err):
+				return fmt.Errorf("bob, not a member, was not forbidden to list pods through the kubeconfig (err: %w)", err)
+			}
+			return nil
+		}
+	}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: map[string]func() (tfprotov6.ProviderServer, error){
+			"idp":  testProviders["idp"],
+			"echo": echoprovider.NewProviderServer(),
+		},
+		TerraformVersionChecks: writeOnlyCLIs,
+		CheckDestroy:           resource.ComposeTestCheckFunc(checkAccessGone(t, grant), checkClustersGone(t, cluster)),
+		Steps: []resource.TestStep{{
+			Config: config,
+			ConfigStateChecks: []statecheck.StateCheck{
+				statecheck.ExpectKnownValue("echo.kubeconfig", tfjsonpath.New("data").AtMapKey("issuer_url"), knownvalue.StringExact(os.Getenv(sandbox.EnvKeycloakIssuer))),
+				statecheck.ExpectKnownValue("data.idp_access_check.alice", tfjsonpath.New("allowed"), knownvalue.Bool(true)),
+				statecheck.ExpectKnownValue("data.idp_access_check.alice", tfjsonpath.New("subject"), knownvalue.StringExact("oidc:alice")),
+				statecheck.ExpectKnownValue("data.idp_access_check.bob", tfjsonpath.New("allowed"), knownvalue.Bool(false)),
+				statecheck.ExpectKnownValue("data.idp_access_check.alice_delete", tfjsonpath.New("allowed"), knownvalue.Bool(false)),
+				stateHasNoSecrets(),
+			},
+			Check: resource.ComposeTestCheckFunc(loginAs("alice"), loginAs("bob")),
+		}},
 	})
 }
