@@ -1,7 +1,8 @@
 // Package crossplane ships the platform's Crossplane manifests, which users install in their management
 // cluster: the KubernetesCluster and KubernetesNodePool CompositeResourceDefinitions, one Composition per
 // cloud for each (picked by the label platform.idp.dev/cloud), the AddonStack CompositeResourceDefinition
-// and its Composition, and the composition functions they run.
+// and its Composition, the composition functions they run, and the AccessGrant definition whose records
+// the access controller (cmd/idp-access-controller) revokes time-bound grants from.
 package crossplane
 
 import (
@@ -11,7 +12,7 @@ import (
 	"sort"
 )
 
-//go:embed functions.yaml kubernetescluster/*.yaml kubernetesnodepool/*.yaml addonstack/*.yaml
+//go:embed functions.yaml kubernetescluster/*.yaml kubernetesnodepool/*.yaml addonstack/*.yaml access/*.yaml
 var manifests embed.FS
 
 // Manifests returns every manifest file by path, in the order to apply them: functions, then each
@@ -39,7 +40,7 @@ func rank(name string) int {
 	switch path.Base(name) {
 	case "functions.yaml":
 		return 0
-	case "definition.yaml":
+	case "definition.yaml", "accessgrant.yaml":
 		return 1
 	default:
 		return 2

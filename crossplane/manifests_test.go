@@ -48,6 +48,7 @@ func TestManifestsOrder(t *testing.T) {
 	}
 	want := []string{
 		"functions.yaml",
+		"access/accessgrant.yaml",
 		"addonstack/definition.yaml",
 		"kubernetescluster/definition.yaml",
 		"kubernetesnodepool/definition.yaml",
