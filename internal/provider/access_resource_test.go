@@ -25,6 +25,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -344,6 +345,34 @@ func TestAccAccess(t *testing.T) {
 				Check: resource.ComposeTestCheckFunc(checkMembers(t, group, "bob"), checkPods(t, namespace, true, "bob")),
 			},
 			{
+				// Drift: the binding edited to let another group in.
+				PreConfig: func() {
+					ctx := context.Background()
+					binding, err := workloadClient(t).RbacV1().RoleBindings(namespace).Get(ctx, "idp:"+group+":edit", metav1.GetOptions{})
+					if err != nil {
+						t.Fatal(err)
+					}
+					binding.Subjects = append(binding.Subjects, rbacv1.Subject{Kind: "Group", APIGroup: rbacv1.GroupName, Name: "oidc:intruders"})
+					if _, err := workloadClient(t).RbacV1().RoleBindings(namespace).Update(ctx, binding, metav1.UpdateOptions{}); err != nil {
+						t.Fatal(err)
+					}
+				},
+				Config: accessConfig(cluster, members("bob")),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction("idp_access.test", plancheck.ResourceActionUpdate)},
+				},
+				Check: func(*terraform.State) error {
+					binding, err := workloadClient(t).RbacV1().RoleBindings(namespace).Get(context.Background(), "idp:"+group+":edit", metav1.GetOptions{})
+					if err != nil {
+						return err
+					}
+					if len(binding.Subjects) != 1 || binding.Subjects[0].Name != "oidc:"+group {
+						return fmt.Errorf("the edited binding was not restored: subjects %v", binding.Subjects)
+					}
+					return nil
+				},
+			},
+			{
 				// Keycloak stopped: the refresh fails within the request timeout, naming Keycloak.
 				PreConfig: keycloakProcess.freeze,
 				Config: strings.Replace(accessConfig(cluster, members("bob")), `provider "idp" {}`,
@@ -415,6 +444,7 @@ func TestAccAccessExpiry(t *testing.T) {
 			time.Sleep(time.Second)
 		}
 	}
+	var bobRefresh string
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviders,
 		TerraformVersionChecks:   writeOnlyCLIs,
@@ -425,6 +455,7 @@ func TestAccAccessExpiry(t *testing.T) {
 				Check: resource.ComposeTestCheckFunc(
 					checkMembers(t, group, "bob"),
 					checkPods(t, "kube-system", true, "bob"),
+					func(*terraform.State) error { bobRefresh = logIn(t, "bob").RefreshToken; return nil },
 					func(*terraform.State) error {
 						if phase, err := accessRecordPhase(t, grant); err != nil || phase != access.PhaseActive {
 							return fmt.Errorf("AccessGrant %s is %q, want %s (err: %w)", grant.Name(), phase, access.PhaseActive, err)
@@ -445,6 +476,12 @@ func TestAccAccessExpiry(t *testing.T) {
 				Check: resource.ComposeTestCheckFunc(
 					checkMembers(t, group),
 					checkPods(t, "kube-system", false, "bob"),
+					func(*terraform.State) error {
+						if _, err := tokenRequest(t, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {bobRefresh}}); err == nil {
+							return errors.New("bob's refresh token still works after his grant expired: his session was not logged out")
+						}
+						return nil
+					},
 					func(*terraform.State) error {
 						list, err := workloadClient(t).RbacV1().ClusterRoleBindings().List(context.Background(), metav1.ListOptions{LabelSelector: access.LabelGrant + "=" + grant.Name()})
 						if err != nil || len(list.Items) > 0 {
