@@ -172,6 +172,8 @@ func TestAccCompositions(t *testing.T) {
 		{"pkg.crossplane.io", "v1", "Function", "functions"},
 		{"apiextensions.crossplane.io", "v2", "CompositeResourceDefinition", "compositeresourcedefinitions"},
 		{"apiextensions.crossplane.io", "v1", "Composition", "compositions"},
+		// The AccessGrant definition is a plain CRD.
+		{"apiextensions.k8s.io", "v1", "CustomResourceDefinition", "customresourcedefinitions"},
 	} {
 		resources[r.group+"/"+r.version+"/"+r.kind] = schema.GroupVersionResource{Group: r.group, Version: r.version, Resource: r.plural}
 	}

@@ -11,6 +11,7 @@ import (
 // implements it.
 type RecordStore interface {
 	List(ctx context.Context) ([]Record, error)
+	Get(ctx context.Context, name string) (Record, bool, error)
 	SetStatus(ctx context.Context, record Record) error
 }
 
@@ -86,7 +87,20 @@ func (c *Controller) reconcile(ctx context.Context) ([]Record, error) {
 		if !due(record, now) {
 			continue
 		}
-		records[i] = c.expire(ctx, record)
+		// A round of revokes can take long: the record is read again, so a grant applied again in the
+		// meantime (a later expiry, or none) is not revoked from the stale list.
+		getCtx, cancel := context.WithTimeout(ctx, c.callTimeout())
+		fresh, found, err := c.Records.Get(getCtx, record.Name)
+		cancel()
+		if err != nil {
+			c.log().Error("cannot read the grant again before revoking it; trying next round", "record", record.Name, "error", err)
+			continue
+		}
+		// A record whose name is not its grant's was not written by idp_access: it is not acted on.
+		if !found || !due(fresh, c.now()) || fresh.Name != fresh.Grant.Name() {
+			continue
+		}
+		records[i] = c.expire(ctx, fresh)
 	}
 	return records, nil
 }

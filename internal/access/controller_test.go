@@ -26,6 +26,18 @@ func (f *fakeRecords) List(ctx context.Context) ([]Record, error) {
 	return append([]Record(nil), f.records...), nil
 }
 
+func (f *fakeRecords) Get(ctx context.Context, name string) (Record, bool, error) {
+	if _, bounded := ctx.Deadline(); !bounded {
+		return Record{}, false, errors.New("get without a deadline")
+	}
+	for _, r := range f.records {
+		if r.Name == name {
+			return r, true, nil
+		}
+	}
+	return Record{}, false, nil
+}
+
 func (f *fakeRecords) SetStatus(ctx context.Context, record Record) error {
 	if _, bounded := ctx.Deadline(); !bounded {
 		return errors.New("status write without a deadline")

@@ -2,11 +2,11 @@ package access
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -34,15 +34,56 @@ const (
 	attributeGrantPrefix = "idp-grant:"
 )
 
-// grantEntry is a grant's bookkeeping on its group.
+// grantEntry is a grant's bookkeeping on its group, kept as one multi-valued attribute whose values
+// are short ("role=edit", "manage=true", "m=alice", "expired"): Keycloak stores each value in a
+// column of 255 characters, which one value holding every member would overflow.
 type grantEntry struct {
-	ID      string   `json:"id"`
-	Role    string   `json:"role"`
-	Members []string `json:"members"`
+	Role        string
+	ManageGroup bool
+	Members     []string
 	// Expired is set when the access controller revoked the grant at its expiry: its members are gone
 	// and must not keep another grant from removing them.
-	Expired bool `json:"expired,omitempty"`
+	Expired bool
 }
+
+const (
+	entryRole    = "role="
+	entryManage  = "manage="
+	entryMember  = "m="
+	entryExpired = "expired"
+)
+
+func (e grantEntry) values() []string {
+	values := []string{entryRole + e.Role, entryManage + strconv.FormatBool(e.ManageGroup)}
+	for _, member := range e.Members {
+		values = append(values, entryMember+member)
+	}
+	if e.Expired {
+		values = append(values, entryExpired)
+	}
+	return values
+}
+
+func parseEntry(values []string) grantEntry {
+	var e grantEntry
+	for _, v := range values {
+		switch {
+		case strings.HasPrefix(v, entryRole):
+			e.Role = strings.TrimPrefix(v, entryRole)
+		case strings.HasPrefix(v, entryManage):
+			e.ManageGroup = strings.TrimPrefix(v, entryManage) == "true"
+		case strings.HasPrefix(v, entryMember):
+			e.Members = append(e.Members, strings.TrimPrefix(v, entryMember))
+		case v == entryExpired:
+			e.Expired = true
+		}
+	}
+	slices.Sort(e.Members)
+	return e
+}
+
+// MaxUsernameLength keeps a member's entry value within Keycloak's 255 characters.
+const MaxUsernameLength = 255 - len(entryMember)
 
 // Errors a caller turns into diagnostics on the attribute at fault.
 var (
@@ -51,11 +92,17 @@ var (
 	ErrRoleMissing      = errors.New("the ClusterRole does not exist")
 	ErrNamespaceMissing = errors.New("the namespace does not exist")
 	ErrBindingTaken     = errors.New("the binding belongs to another grant")
+	ErrGrantTaken       = errors.New("the grant is applied by another configuration")
 )
 
 // groupLocks serialises the read-modify-write of a group's attributes within the process: Keycloak
 // has no conditional update, and Terraform applies grants of one group in parallel.
 var groupLocks sync.Map
+
+// claimLock orders writing a grant's bookkeeping and ensuring the groups claim against finding no grant
+// left and removing the claim, so a destroy of the last grant of one group cannot remove the claim a
+// create in another group has just relied on.
+var claimLock sync.Mutex
 
 func lockGroup(name string) func() {
 	mu, _ := groupLocks.LoadOrStore(name, &sync.Mutex{})
@@ -73,13 +120,23 @@ func (e Engine) Apply(ctx context.Context, cluster Cluster, grant Grant, previou
 	if err := checkCluster(ctx, cluster, grant); err != nil {
 		return err
 	}
+	if err := e.applyRealmAndClaim(ctx, grant, previous); err != nil {
+		return fmt.Errorf("cannot apply grant %s in Keycloak: %w", grant.ID(), err)
+	}
+	if err := applyBindings(ctx, cluster, grant); err != nil {
+		return fmt.Errorf("cannot bind grant %s in cluster %q: %w", grant.ID(), grant.Cluster, err)
+	}
+	return nil
+}
+
+func (e Engine) applyRealmAndClaim(ctx context.Context, grant Grant, previous *Grant) error {
+	claimLock.Lock()
+	defer claimLock.Unlock()
 	if err := e.applyRealm(ctx, grant, previous); err != nil {
 		return err
 	}
-	if _, err := e.Realm.EnsureGroupsClaim(ctx, e.LoginClient); err != nil {
-		return err
-	}
-	return applyBindings(ctx, cluster, grant)
+	_, err := e.Realm.EnsureGroupsClaim(ctx, e.LoginClient)
+	return err
 }
 
 func checkCluster(ctx context.Context, cluster Cluster, grant Grant) error {
@@ -109,6 +166,11 @@ func (e Engine) applyRealm(ctx context.Context, grant Grant, previous *Grant) er
 		return err
 	}
 	entries := grantEntries(group)
+	if mine, ok := entries[grant.Name()]; ok && !mine.Expired && mine.Role != grant.Role && (previous == nil || previous.Role != mine.Role) {
+		// Another configuration (a second workspace, a copy of the resource) applies the same grant
+		// ID: the two would undo each other's role at every apply.
+		return fmt.Errorf("%w: %s is applied elsewhere with role %q", ErrGrantTaken, grant.ID(), mine.Role)
+	}
 	delete(entries, grant.Name())
 	for _, username := range grant.Members {
 		user, found, err := e.Realm.FindUser(ctx, username)
@@ -127,7 +189,7 @@ func (e Engine) applyRealm(ctx context.Context, grant Grant, previous *Grant) er
 			return err
 		}
 	}
-	entries[grant.Name()] = grantEntry{ID: grant.ID(), Role: grant.Role, Members: nonNil(grant.Members)}
+	entries[grant.Name()] = grantEntry{Role: grant.Role, ManageGroup: grant.ManageGroup, Members: grant.Members}
 	return e.writeEntries(ctx, group, entries)
 }
 
@@ -193,11 +255,7 @@ func (e Engine) writeEntries(ctx context.Context, group keycloak.Group, entries 
 		}
 	}
 	for name, entry := range entries {
-		raw, err := json.Marshal(entry)
-		if err != nil {
-			return err
-		}
-		attributes[attributeGrantPrefix+name] = []string{string(raw)}
+		attributes[attributeGrantPrefix+name] = entry.values()
 	}
 	if len(entries) > 0 {
 		attributes[attributeHasGrants] = []string{"true"}
@@ -213,10 +271,7 @@ func grantEntries(group keycloak.Group) map[string]grantEntry {
 		if !ok || len(values) == 0 {
 			continue
 		}
-		var entry grantEntry
-		if json.Unmarshal([]byte(values[0]), &entry) == nil {
-			entries[name] = entry
-		}
+		entries[name] = parseEntry(values)
 	}
 	return entries
 }
@@ -253,7 +308,7 @@ func applyBindings(ctx context.Context, cluster Cluster, grant Grant) error {
 	for _, want := range desired {
 		for _, have := range existing {
 			if have.Namespace == want.Namespace && have.Name == want.Name && have.Labels[LabelGrant] != grant.Name() {
-				return fmt.Errorf("%w: %s is bound by grant %q", ErrBindingTaken, bindingRef(have), have.Annotations[AnnotationGrant])
+				return fmt.Errorf("%w: %s is bound by grant %q", ErrBindingTaken, kube.BindingRef(have.Namespace, have.Name), have.Annotations[AnnotationGrant])
 			}
 		}
 	}
@@ -276,13 +331,6 @@ func containsBinding(bindings []kube.Binding, b kube.Binding) bool {
 	return slices.ContainsFunc(bindings, func(x kube.Binding) bool { return x.Namespace == b.Namespace && x.Name == b.Name })
 }
 
-func bindingRef(b kube.Binding) string {
-	if b.Namespace == "" {
-		return "ClusterRoleBinding " + b.Name
-	}
-	return "RoleBinding " + b.Namespace + "/" + b.Name
-}
-
 // Observed is what a grant finds of itself in the realm and the cluster.
 type Observed struct {
 	// GroupFound is false when the group is gone; Members and Entry are then empty.
@@ -293,6 +341,9 @@ type Observed struct {
 	Recorded *Grant
 	// Expired is set when the access controller revoked the grant at its expiry.
 	Expired bool
+	// ClaimMissing is set when the login client's tokens no longer carry the groups claim, without
+	// which no binding of a group applies.
+	ClaimMissing bool
 	// Bindings are the bindings labelled as the grant's, in the cluster.
 	Bindings []kube.Binding
 }
@@ -313,13 +364,18 @@ func (e Engine) Observe(ctx context.Context, cluster Cluster, grant Grant) (Obse
 	observed.GroupFound = true
 	if entry, ok := grantEntries(group)[grant.Name()]; ok {
 		recorded := grant
-		recorded.Role, recorded.Members, observed.Expired = entry.Role, entry.Members, entry.Expired
+		recorded.Role, recorded.Members, recorded.ManageGroup, observed.Expired = entry.Role, entry.Members, entry.ManageGroup, entry.Expired
 		observed.Recorded = &recorded
 	}
 	members, err := e.Realm.GroupMembers(ctx, group.ID)
 	if err != nil {
 		return observed, err
 	}
+	claim, err := e.Realm.HasGroupsClaim(ctx, e.LoginClient)
+	if err != nil {
+		return observed, err
+	}
+	observed.ClaimMissing = !claim
 	for _, member := range members {
 		if slices.Contains(grant.Members, member.Username) {
 			observed.Members = append(observed.Members, member.Username)
@@ -339,23 +395,25 @@ func (e Engine) Revoke(ctx context.Context, cluster Cluster, grant Grant, delete
 	if cluster != nil {
 		bindings, err := cluster.Bindings(ctx, LabelGrant+"="+grant.Name())
 		if err != nil {
-			return err
+			return fmt.Errorf("cannot find the bindings of grant %s: %w", grant.ID(), err)
 		}
 		for _, binding := range bindings {
 			if err := cluster.DeleteBinding(ctx, binding.Namespace, binding.Name); err != nil {
-				return err
+				return fmt.Errorf("cannot delete the bindings of grant %s: %w", grant.ID(), err)
 			}
 		}
 	}
 	if err := e.revokeRealm(ctx, grant, deleteGroup); err != nil {
-		return err
+		return fmt.Errorf("cannot revoke grant %s in Keycloak: %w", grant.ID(), err)
 	}
 	if !deleteGroup {
 		return nil
 	}
+	claimLock.Lock()
+	defer claimLock.Unlock()
 	remaining, err := e.Realm.GroupsWithAttribute(ctx, attributeHasGrants, "true")
 	if err != nil {
-		return err
+		return fmt.Errorf("cannot tell whether grants are left in Keycloak: %w", err)
 	}
 	if len(remaining) == 0 {
 		if _, err := e.Realm.RemoveGroupsClaim(ctx, e.LoginClient); err != nil {
@@ -373,16 +431,22 @@ func (e Engine) revokeRealm(ctx context.Context, grant Grant, deleteGroup bool) 
 	}
 	entries := grantEntries(group)
 	entry, hadEntry := entries[grant.Name()]
+	if !deleteGroup && (!hadEntry || entry.Expired) {
+		// An expiry acts only on what the grant's own bookkeeping says it gave, once: a record in the
+		// management cluster cannot make the controller remove anyone else from a group.
+		return nil
+	}
 	delete(entries, grant.Name())
-	members := grant.Members
-	if hadEntry {
-		members = sortedUnique(append(slices.Clone(members), entry.Members...))
+	members := entry.Members
+	if deleteGroup {
+		members = sortedUnique(append(slices.Clone(grant.Members), entry.Members...))
 	}
 	if err := e.removeMembers(ctx, group, members, entries); err != nil {
 		return err
 	}
 	if !deleteGroup {
-		entries[grant.Name()] = grantEntry{ID: grant.ID(), Role: grant.Role, Members: nonNil(grant.Members), Expired: true}
+		entry.Expired = true
+		entries[grant.Name()] = entry
 		return e.writeEntries(ctx, group, entries)
 	}
 	if len(entries) == 0 && slices.Contains(group.Attributes[attributeCreatedBy], ManagedBy) {
@@ -399,11 +463,4 @@ func without(values, remove []string) []string {
 		}
 	}
 	return out
-}
-
-func nonNil(values []string) []string {
-	if values == nil {
-		return []string{}
-	}
-	return values
 }

@@ -3,6 +3,7 @@ package access
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"sort"
 	"testing"
@@ -336,5 +337,42 @@ func TestGrantNames(t *testing.T) {
 	}
 	if len(grant.Name()) != len("grant-")+20 || grant.Name() == (Grant{Cluster: "dev", Group: "payments"}).Name() {
 		t.Errorf("Name %q is not a distinct fixed-length name", grant.Name())
+	}
+}
+
+func TestEngineBookkeeping(t *testing.T) {
+	ctx := context.Background()
+	var users []string
+	for i := 0; i < 40; i++ {
+		users = append(users, fmt.Sprintf("member-%02d-with-a-long-username@example.com", i))
+	}
+	realm, cluster := newFakeRealm(users...), newFakeCluster()
+	engine := Engine{Realm: realm, LoginClient: "kubernetes"}
+	grant := Grant{Cluster: "c", Group: "big", Role: "view", Namespaces: []string{"a", "b"}, Members: users, ManageGroup: true}
+	if err := engine.Apply(ctx, cluster, grant, nil); err != nil {
+		t.Fatal(err)
+	}
+	for key, values := range realm.groups["big"].Attributes {
+		for _, v := range values {
+			if len(v) > 255 {
+				t.Errorf("attribute %s has a value of %d characters; Keycloak stores at most 255", key, len(v))
+			}
+		}
+	}
+
+	// The same grant ID applied by another configuration with another role is refused, not fought over.
+	other := grant
+	other.Role = "edit"
+	if err := engine.Apply(ctx, cluster, other, nil); !errors.Is(err, ErrGrantTaken) {
+		t.Errorf("a second configuration of the same grant: %v, want %v", err, ErrGrantTaken)
+	}
+
+	// An expiry for a grant the group holds no entry of removes no one.
+	spoofed := Grant{Cluster: "elsewhere", Group: "big", Role: "view", Members: users[:1]}
+	if err := engine.Revoke(ctx, cluster, spoofed, false); err != nil {
+		t.Fatal(err)
+	}
+	if got := len(realm.members["big"]); got != len(users) || len(realm.loggedOut) > 0 {
+		t.Errorf("an expiry without the grant's entry removed members: %d left of %d, logged out %v", got, len(users), realm.loggedOut)
 	}
 }

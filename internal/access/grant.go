@@ -20,6 +20,9 @@ const (
 	LabelAccess = "platform.idp.dev/access"
 	// LabelGrant is the grant's Name (label values cannot hold its ID's slashes).
 	LabelGrant = "platform.idp.dev/grant"
+	// LabelCluster is the grant's cluster, on its AccessGrant record: the same label the cluster's
+	// add-on stacks carry, by which the kubeconfig secret they share is kept.
+	LabelCluster = "platform.idp.dev/cluster"
 	// AnnotationGrant is the grant's ID, cluster/group/scope.
 	AnnotationGrant = "platform.idp.dev/grant-id"
 )

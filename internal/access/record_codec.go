@@ -33,6 +33,8 @@ func RecordToObject(record Record) (*unstructured.Unstructured, error) {
 		LabelManagedBy: ManagedBy,
 		LabelAccess:    record.Grant.Group,
 		LabelGrant:     name,
+		// The label the cluster's kubeconfig secret is released by (see crossplane.ReleaseStackKubeconfigSecret).
+		LabelCluster: record.Grant.Cluster,
 	})
 	object.SetAnnotations(map[string]string{AnnotationGrant: record.Grant.ID()})
 	if record.Status != (RecordStatus{}) {

@@ -77,6 +77,7 @@ func TestRecordToObject(t *testing.T) {
 			"labels": map[string]any{
 				"platform.idp.dev/managed-by": "terraform-provider-idp",
 				"platform.idp.dev/access":     "oncall",
+				"platform.idp.dev/cluster":    "prod",
 				"platform.idp.dev/grant":      grant.Name(),
 			},
 			"annotations": map[string]any{"platform.idp.dev/grant-id": "prod/oncall/a"},

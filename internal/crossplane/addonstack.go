@@ -412,10 +412,12 @@ func (c *Client) writeRegisteredKubeconfig(ctx context.Context, cluster string, 
 // stack of the cluster is left.
 func (c *Client) ReleaseStackKubeconfigSecret(ctx context.Context, cluster string) error {
 	stacks, err := c.dynamic.Resource(stacksResource).List(ctx, metav1.ListOptions{LabelSelector: addonstack.LabelCluster + "=" + cluster})
-	if err != nil {
+	switch {
+	case apierrors.IsNotFound(err):
+		// No AddonStack definition: no stack can use it.
+	case err != nil:
 		return fmt.Errorf("cannot list the add-on stacks of cluster %q: %w", cluster, err)
-	}
-	if len(stacks.Items) > 0 {
+	case len(stacks.Items) > 0:
 		return nil
 	}
 	// The access controller reads the same secret for the cluster's time-bound grants.

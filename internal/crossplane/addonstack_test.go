@@ -16,6 +16,7 @@ import (
 	kubefake "k8s.io/client-go/kubernetes/fake"
 	clienttesting "k8s.io/client-go/testing"
 
+	"github.com/idp-platform/terraform-provider-idp/internal/access"
 	"github.com/idp-platform/terraform-provider-idp/internal/addonstack"
 )
 
@@ -122,5 +123,37 @@ func TestRemoveAddonsLastInstalledFirst(t *testing.T) {
 				t.Errorf("%s\nRemoveAddons(%v): spec left (-want +got):\n%s", tc.reason, tc.remove, diff)
 			}
 		})
+	}
+}
+
+// TestReleaseKubeconfigSecretKeptForGrants: a registered cluster's kubeconfig secret outlives its last
+// stack while a time-bound grant's record, as idp_access writes it, still points at it.
+func TestReleaseKubeconfigSecretKeptForGrants(t *testing.T) {
+	ctx := context.Background()
+	expires := time.Date(2031, 1, 1, 0, 0, 0, 0, time.UTC)
+	record, err := access.RecordToObject(access.Record{Grant: access.Grant{Cluster: "dev", Group: "ops", Role: "view", ExpiresAt: &expires}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	listKinds := map[schema.GroupVersionResource]string{stacksResource: "AddonStackList", accessGrantsResource: "AccessGrantList"}
+	dynamicClient := dynamicfake.NewSimpleDynamicClientWithCustomListKinds(runtime.NewScheme(), listKinds, record)
+	client := &Client{dynamic: dynamicClient, core: kubefake.NewClientset()}
+	if err := client.writeRegisteredKubeconfig(ctx, "dev", []byte("kubeconfig")); err != nil {
+		t.Fatal(err)
+	}
+	if err := client.ReleaseStackKubeconfigSecret(ctx, "dev"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := client.core.CoreV1().Secrets(Namespace).Get(ctx, registeredKubeconfigSecret("dev"), metav1.GetOptions{}); err != nil {
+		t.Fatalf("the secret a grant's record points at was released: %v", err)
+	}
+	if err := dynamicClient.Resource(accessGrantsResource).Delete(ctx, record.GetName(), metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := client.ReleaseStackKubeconfigSecret(ctx, "dev"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := client.core.CoreV1().Secrets(Namespace).Get(ctx, registeredKubeconfigSecret("dev"), metav1.GetOptions{}); err == nil {
+		t.Error("the secret outlived the last stack and the last grant")
 	}
 }

@@ -19,12 +19,15 @@ import (
 // Binding is a RoleBinding (Namespace set) or ClusterRoleBinding (Namespace empty) of a ClusterRole to
 // groups.
 type Binding struct {
-	Namespace   string
-	Name        string
-	Role        string
-	Groups      []string
-	Labels      map[string]string
-	Annotations map[string]string
+	Namespace string
+	Name      string
+	Role      string
+	Groups    []string
+	// OtherSubjects are the binding's subjects that are not groups, as "Kind:name" or
+	// "Kind:namespace/name"; read from the cluster, never applied.
+	OtherSubjects []string
+	Labels        map[string]string
+	Annotations   map[string]string
 }
 
 // Review asks whether a user with groups may do Verb on a resource (a SubjectAccessReview).
@@ -193,12 +196,13 @@ func (r rbac) recreate(ctx context.Context, namespace, name string, uid types.UI
 		err = r.clientset.RbacV1().RoleBindings(namespace).Delete(ctx, name, options)
 	}
 	if err != nil && !apierrors.IsNotFound(err) {
-		return fmt.Errorf("cannot delete %s on %s to change its role: %w", bindingRef(namespace, name), r.host, err)
+		return fmt.Errorf("cannot delete %s on %s to change its role: %w", BindingRef(namespace, name), r.host, err)
 	}
 	return nil
 }
 
-func bindingRef(namespace, name string) string {
+// BindingRef names a binding as messages do: "RoleBinding ns/name" or "ClusterRoleBinding name".
+func BindingRef(namespace, name string) string {
 	if namespace == "" {
 		return "ClusterRoleBinding " + name
 	}
@@ -231,14 +235,19 @@ func (r rbac) bindings(ctx context.Context, labelSelector string) ([]Binding, er
 // bindingFrom keeps the roleRef's name whatever its kind: the provider binds only ClusterRoles, and a
 // binding of a Role under its labels is still one to report.
 func bindingFrom(meta metav1.ObjectMeta, roleRef rbacv1.RoleRef, subjects []rbacv1.Subject) Binding {
-	var groups []string
+	var groups, others []string
 	for _, subject := range subjects {
-		if subject.Kind == rbacv1.GroupKind {
+		switch {
+		case subject.Kind == rbacv1.GroupKind:
 			groups = append(groups, subject.Name)
+		case subject.Namespace != "":
+			others = append(others, subject.Kind+":"+subject.Namespace+"/"+subject.Name)
+		default:
+			others = append(others, subject.Kind+":"+subject.Name)
 		}
 	}
 	return Binding{
-		Namespace: meta.Namespace, Name: meta.Name, Role: roleRef.Name, Groups: groups,
+		Namespace: meta.Namespace, Name: meta.Name, Role: roleRef.Name, Groups: groups, OtherSubjects: others,
 		Labels: maps.Clone(meta.Labels), Annotations: maps.Clone(meta.Annotations),
 	}
 }
@@ -251,7 +260,7 @@ func (r rbac) deleteBinding(ctx context.Context, namespace, name string) error {
 		err = r.clientset.RbacV1().RoleBindings(namespace).Delete(ctx, name, metav1.DeleteOptions{})
 	}
 	if err != nil && !apierrors.IsNotFound(err) {
-		return fmt.Errorf("cannot delete %s on %s: %w", bindingRef(namespace, name), r.host, err)
+		return fmt.Errorf("cannot delete %s on %s: %w", BindingRef(namespace, name), r.host, err)
 	}
 	return nil
 }

@@ -166,10 +166,10 @@ func TestBindings(t *testing.T) {
 		{Name: "y", Role: "admin", Groups: []string{"oidc:platform-admins"}, Labels: managed, Annotations: map[string]string{"a": "b"}},
 		{Namespace: "cart", Name: "a", Role: "view", Groups: []string{"oidc:sre"}, Labels: managed},
 		{Namespace: "cart", Name: "z", Role: "local", Labels: managed},
-		{Namespace: "shop", Name: "b", Role: "edit", Groups: []string{"oidc:developers"}, Labels: managed},
+		{Namespace: "shop", Name: "b", Role: "edit", Groups: []string{"oidc:developers"}, OtherSubjects: []string{"User:oidc:alice", "ServiceAccount:shop/deployer"}, Labels: managed},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("the selected bindings, cluster-wide first, then by namespace and name, with only their groups: -want, +got:\n%s", diff)
+		t.Errorf("the selected bindings, cluster-wide first, then by namespace and name, with their groups and other subjects: -want, +got:\n%s", diff)
 	}
 }
 
@@ -212,7 +212,7 @@ func TestDeleteBinding(t *testing.T) {
 			}
 			for _, b := range left {
 				if b.Namespace == tc.namespace && b.Name == tc.name {
-					t.Errorf("%s\n%s is still there", tc.reason, bindingRef(b.Namespace, b.Name))
+					t.Errorf("%s\n%s is still there", tc.reason, BindingRef(b.Namespace, b.Name))
 				}
 			}
 		})

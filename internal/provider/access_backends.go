@@ -70,6 +70,15 @@ func (b *backends) RecordAccessExpiry(ctx context.Context, grant access.Grant, r
 		return diags
 	}
 	if grant.ExpiresAt == nil {
+		// One read when there is nothing to drop, the usual case.
+		_, found, err := records.Get(ctx, grant.Name())
+		if err != nil {
+			diags.Append(b.managementClusterError("Cannot read the grant's expiry record", err, ""))
+			return diags
+		}
+		if !found {
+			return diags
+		}
 		if err := records.Delete(ctx, grant.Name()); err != nil {
 			diags.Append(b.managementClusterError("Cannot delete the grant's expiry record", err, ""))
 			return diags
@@ -157,6 +166,8 @@ func (b *backends) accessError(grant access.Grant, summary string, err error) di
 		return attribute("role", fmt.Sprintf("Use a ClusterRole that cluster %q has.", grant.Cluster))
 	case errors.Is(err, access.ErrNamespaceMissing):
 		return attribute("namespaces", "Create the namespace first (an idp_app release creates its namespace), then apply again.")
+	case errors.Is(err, access.ErrGrantTaken):
+		return attribute("role", "Each grant ID (cluster/group/scope) belongs to one configuration: remove the other one, or use another scope.")
 	case errors.Is(err, access.ErrBindingTaken):
 		return attribute("namespaces", "Two grants of a group may not bind the same role in the same namespace: merge them into one.")
 	case errors.Is(err, keycloak.ErrNoAnswer):

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -69,10 +70,11 @@ const (
 // Names that reach Keycloak paths, binding names and label values: a group is a DNS-1123 label (it is
 // also the value of the platform.idp.dev/access label), a user a Keycloak username.
 var (
-	accessGroupPattern    = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$`)
-	accessUserPattern     = regexp.MustCompile(`^[a-z0-9][a-z0-9._@-]{0,254}$`)
-	accessRolePattern     = regexp.MustCompile(`^[a-z0-9]([-a-z0-9.:]{0,251}[a-z0-9])?$`)
-	accessNamespacePatten = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$`)
+	accessGroupPattern = clusterNamePattern
+	// At most access.MaxUsernameLength characters: the grant's bookkeeping in Keycloak keeps each
+	// member in a value of 255.
+	accessUserPattern = regexp.MustCompile(fmt.Sprintf(`^[a-z0-9][a-z0-9._@-]{0,%d}$`, access.MaxUsernameLength-1))
+	accessRolePattern = regexp.MustCompile(`^[a-z0-9]([-a-z0-9.:]{0,251}[a-z0-9])?$`)
 )
 
 func (r *accessResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
@@ -133,9 +135,11 @@ func (r *accessResource) Schema(ctx context.Context, _ resource.SchemaRequest, r
 				Optional: true, ElementType: types.StringType,
 				MarkdownDescription: "Namespaces to bind the role in, one RoleBinding each; they must exist when the grant is applied. " +
 					"Omitted or empty: one ClusterRoleBinding, cluster-wide.",
-				Validators: []validator.Set{setvalidator.ValueStringsAre(stringvalidator.RegexMatches(accessNamespacePatten,
+				Validators: []validator.Set{setvalidator.ValueStringsAre(stringvalidator.RegexMatches(clusterNamePattern,
 					"must be a namespace name (DNS-1123 label)"))},
-				PlanModifiers: []planmodifier.Set{setplanmodifier.RequiresReplace()},
+				// The scope is part of the ID: a new scope is a new grant. Null and empty are the same scope.
+				PlanModifiers: []planmodifier.Set{setplanmodifier.RequiresReplaceIf(scopeChanged,
+					"A grant's namespaces are its scope, part of its ID.", "A grant's namespaces are its scope, part of its ID.")},
 			},
 			"expires_at": schema.StringAttribute{
 				Optional: true,
@@ -177,11 +181,39 @@ func (r *accessResource) ValidateConfig(ctx context.Context, req resource.Valida
 	if resp.Diagnostics.Append(req.Config.Get(ctx, &config)...); resp.Diagnostics.HasError() {
 		return
 	}
-	if config.Role.ValueString() == "cluster-admin" && !config.AllowClusterAdmin.IsUnknown() && !config.AllowClusterAdmin.ValueBool() {
-		resp.Diagnostics.AddAttributeError(path.Root("role"), "cluster-admin needs allow_cluster_admin",
-			"Binding cluster-admin gives the group full control of the cluster. Set allow_cluster_admin = true if that is meant, "+
-				"or choose admin (full control of the namespaces) or a narrower ClusterRole.")
+	if config.AllowClusterAdmin.IsUnknown() || config.AllowClusterAdmin.ValueBool() || config.Role.IsUnknown() || config.Namespaces.IsUnknown() {
+		return
 	}
+	var namespaces []string
+	resp.Diagnostics.Append(config.Namespaces.ElementsAs(ctx, &namespaces, false)...)
+	if reason := needsClusterAdmin(config.Role.ValueString(), namespaces); reason != "" {
+		resp.Diagnostics.AddAttributeError(path.Root("role"), "This grant needs allow_cluster_admin",
+			reason+" Set allow_cluster_admin = true if that is meant, or grant view, or bind the role in the team's namespaces.")
+	}
+}
+
+// needsClusterAdmin says why a grant amounts to control of the whole cluster, or "" when it does not:
+// cluster-admin anywhere, admin or edit cluster-wide (they read every Secret and run pods as any
+// service account), or any role in kube-system.
+func needsClusterAdmin(role string, namespaces []string) string {
+	switch {
+	case role == "cluster-admin":
+		return "cluster-admin gives the group full control of the cluster."
+	case len(namespaces) == 0 && (role == "admin" || role == "edit"):
+		return fmt.Sprintf("%s bound cluster-wide lets the group read every Secret and run pods as any service account: control of the cluster.", role)
+	case slices.Contains(namespaces, "kube-system"):
+		return "A role in kube-system reaches the cluster's own components and their credentials."
+	}
+	return ""
+}
+
+// scopeChanged replaces a grant whose namespaces change, but not one whose namespaces go from null to
+// empty or back: both are the cluster-wide scope.
+func scopeChanged(ctx context.Context, req planmodifier.SetRequest, resp *setplanmodifier.RequiresReplaceIfFuncResponse) {
+	var before, after []string
+	resp.Diagnostics.Append(req.StateValue.ElementsAs(ctx, &before, false)...)
+	resp.Diagnostics.Append(req.PlanValue.ElementsAs(ctx, &after, false)...)
+	resp.RequiresReplace = !slices.Equal(access.Grant{Namespaces: before}.Normalized().Namespaces, access.Grant{Namespaces: after}.Normalized().Namespaces)
 }
 
 // accessGrant is the grant a model describes; ok is false while a part of it is unknown.
@@ -254,7 +286,7 @@ func (r *accessResource) ModifyPlan(ctx context.Context, req resource.ModifyPlan
 	plan.ID = types.StringValue(grant.ID())
 	plan.Bindings, plan.Subjects, plan.Status = plannedBindings(grant), plannedSubjects(grant), types.StringValue(accessActive)
 	expiresChanged := state == nil || !state.ExpiresAt.Equal(plan.ExpiresAt)
-	if state != nil && state.Status.ValueString() == accessExpired && !expiresChanged {
+	if grant.ExpiresAt != nil && state != nil && state.Status.ValueString() == accessExpired && !expiresChanged {
 		// Revoked at its expiry, and the configuration still says it ends then: nothing to do.
 		plan.Bindings, plan.Status = state.Bindings, state.Status
 		resp.Diagnostics.AddAttributeWarning(path.Root("expires_at"), "Grant expired",
@@ -264,6 +296,12 @@ func (r *accessResource) ModifyPlan(ctx context.Context, req resource.ModifyPlan
 	if grant.ExpiresAt != nil && expiresChanged && !grant.ExpiresAt.After(time.Now()) {
 		resp.Diagnostics.AddAttributeError(path.Root("expires_at"), "expires_at is in the past",
 			fmt.Sprintf("%s has passed: the grant would end as soon as it is made. Choose a time in the future.", plan.ExpiresAt.ValueString()))
+		return
+	}
+	if grant.ExpiresAt != nil && r.backends != nil && !r.backends.managementClusterConfigured() {
+		resp.Diagnostics.AddAttributeError(path.Root("expires_at"), "A time-bound grant needs the management cluster",
+			"The access controller that ends grants at expires_at runs in the management cluster, where the grant's expiry is recorded: "+
+				"configure the provider's management_cluster block, or leave expires_at out.")
 		return
 	}
 	if r.backends != nil && accessInputChanged(state, plan) {
@@ -359,6 +397,14 @@ func (r *accessResource) Update(ctx context.Context, req resource.UpdateRequest,
 	if resp.Diagnostics.Append(diags...); diags.HasError() {
 		return
 	}
+	if state.Status.ValueString() == accessExpired && plan.Status.ValueString() == accessExpired {
+		// The grant ended and its end stays: a change of members or role waits for a new expires_at,
+		// rather than granting the access again until the controller's next round.
+		resp.Diagnostics.AddAttributeWarning(path.Root("expires_at"), "Grant expired",
+			fmt.Sprintf("Grant %s ended at %s; the change is recorded and takes effect when expires_at is set later or removed.", previous.ID(), state.ExpiresAt.ValueString()))
+		resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+		return
+	}
 	resp.Diagnostics.Append(r.applyGrant(ctx, &plan, &previous)...)
 	if !resp.Diagnostics.HasError() {
 		resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
@@ -383,13 +429,15 @@ func (r *accessResource) applyGrant(ctx context.Context, m *accessModel, previou
 	if !registered {
 		return unknownCluster(path.Root("cluster"), grant.Cluster, r.backends.clusterLocation(ctx, grant.Cluster), "")
 	}
+	// The expiry is recorded before anything is granted: a grant whose record could not be written
+	// must not stand without its end.
+	diags.Append(r.backends.RecordAccessExpiry(ctx, grant, registered)...)
+	if diags.HasError() {
+		return diags
+	}
 	tflog.Info(ctx, "applying access grant", map[string]any{"id": grant.ID(), "role": grant.Role, "members": len(grant.Members)})
 	if err := engine.Apply(ctx, cluster, grant, previous); err != nil {
 		diags.Append(r.backends.accessError(grant, "Cannot apply the grant", err))
-		return diags
-	}
-	diags.Append(r.backends.RecordAccessExpiry(ctx, grant, registered)...)
-	if diags.HasError() {
 		return diags
 	}
 	observed, err := engine.Observe(ctx, cluster, grant)
@@ -406,6 +454,10 @@ func (r *accessResource) applyGrant(ctx context.Context, m *accessModel, previou
 func setObserved(m *accessModel, grant access.Grant, observed access.Observed, expired bool) {
 	m.ID = types.StringValue(grant.ID())
 	m.Subjects = plannedSubjects(grant)
+	if observed.ClaimMissing && !expired {
+		// Without the groups claim the cluster sees no one in the group: planned back as a change.
+		m.Subjects = types.ListValueMust(types.StringType, []attr.Value{})
+	}
 	if expired {
 		m.Status = types.StringValue(accessExpired)
 		return
@@ -413,7 +465,7 @@ func setObserved(m *accessModel, grant access.Grant, observed access.Observed, e
 	m.Status = types.StringValue(accessActive)
 	var bindings []attr.Value
 	for _, b := range observed.Bindings {
-		bindings = append(bindings, bindingValue(b.Namespace, b.Name, b.Role, b.Groups))
+		bindings = append(bindings, bindingValue(b.Namespace, b.Name, b.Role, append(slices.Clone(b.Groups), b.OtherSubjects...)))
 	}
 	m.Bindings = types.ListValueMust(types.ObjectType{AttrTypes: accessBindingTypes}, bindings)
 	if !m.Members.IsNull() || len(observed.Members) > 0 {
@@ -457,9 +509,13 @@ func (r *accessResource) Read(ctx context.Context, req resource.ReadRequest, res
 		return
 	}
 	if !registered {
+		// The group, its members and the bookkeeping are in Keycloak whatever became of the cluster:
+		// the grant stays in state, without bindings, so that a destroy still cleans them up.
 		resp.Diagnostics.AddWarning("Cluster no longer registered",
-			fmt.Sprintf("Vault holds no kubeconfig for cluster %q, so grant %s is treated as gone.", grant.Cluster, grant.ID()))
-		resp.State.RemoveResource(ctx)
+			fmt.Sprintf("Vault holds no kubeconfig for cluster %q, so the bindings of grant %s cannot be read. Register the cluster "+
+				"again, or remove the grant from the configuration: its destroy removes what it made in Keycloak.", grant.Cluster, grant.ID()))
+		state.Bindings = types.ListValueMust(types.ObjectType{AttrTypes: accessBindingTypes}, []attr.Value{})
+		resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
 		return
 	}
 	observed, err := engine.Observe(ctx, cluster, grant)
@@ -484,7 +540,7 @@ func (r *accessResource) readImported(ctx context.Context, state *accessModel) d
 		diags.AddError("Invalid import ID", err.Error())
 		return diags
 	}
-	grant := access.Grant{Cluster: cluster, Group: group, ManageGroup: true}
+	grant := access.Grant{Cluster: cluster, Group: group}
 	if scope != access.ClusterScope {
 		grant.Namespaces = strings.Split(scope, ",")
 	}
@@ -503,7 +559,7 @@ func (r *accessResource) readImported(ctx context.Context, state *accessModel) d
 	}
 	switch {
 	case observed.Recorded != nil:
-		grant.Role, grant.Members = observed.Recorded.Role, observed.Recorded.Members
+		grant.Role, grant.Members, grant.ManageGroup = observed.Recorded.Role, observed.Recorded.Members, observed.Recorded.ManageGroup
 	case len(observed.Bindings) > 0:
 		grant.Role = observed.Bindings[0].Role
 	default:
@@ -512,7 +568,7 @@ func (r *accessResource) readImported(ctx context.Context, state *accessModel) d
 		return diags
 	}
 	state.Cluster, state.Group, state.Role = types.StringValue(cluster), types.StringValue(group), types.StringValue(grant.Role)
-	state.ManageGroup, state.AllowClusterAdmin = types.BoolValue(true), types.BoolValue(grant.Role == "cluster-admin")
+	state.ManageGroup, state.AllowClusterAdmin = types.BoolValue(grant.ManageGroup), types.BoolValue(needsClusterAdmin(grant.Role, grant.Namespaces) != "")
 	state.Members, state.Namespaces = types.SetNull(types.StringType), types.SetNull(types.StringType)
 	if len(grant.Members) > 0 {
 		state.Members = stringSet(grant.Members)
@@ -548,7 +604,7 @@ func parseAccessID(id string) (cluster, group, scope string, err error) {
 	}
 	if scope != access.ClusterScope {
 		for _, namespace := range strings.Split(scope, ",") {
-			if !accessNamespacePatten.MatchString(namespace) {
+			if !clusterNamePattern.MatchString(namespace) {
 				return "", "", "", fmt.Errorf("%q: %q is not a namespace name", id, namespace)
 			}
 		}

@@ -345,14 +345,14 @@ func TestAccAccess(t *testing.T) {
 				Check: resource.ComposeTestCheckFunc(checkMembers(t, group, "bob"), checkPods(t, namespace, true, "bob")),
 			},
 			{
-				// Drift: the binding edited to let another group in.
+				// Drift: the binding edited to let a user in.
 				PreConfig: func() {
 					ctx := context.Background()
 					binding, err := workloadClient(t).RbacV1().RoleBindings(namespace).Get(ctx, "idp:"+group+":edit", metav1.GetOptions{})
 					if err != nil {
 						t.Fatal(err)
 					}
-					binding.Subjects = append(binding.Subjects, rbacv1.Subject{Kind: "Group", APIGroup: rbacv1.GroupName, Name: "oidc:intruders"})
+					binding.Subjects = append(binding.Subjects, rbacv1.Subject{Kind: "User", APIGroup: rbacv1.GroupName, Name: "oidc:mallory"})
 					if _, err := workloadClient(t).RbacV1().RoleBindings(namespace).Update(ctx, binding, metav1.UpdateOptions{}); err != nil {
 						t.Fatal(err)
 					}
@@ -422,7 +422,8 @@ func unstructuredString(object map[string]any, fields ...string) (string, bool, 
 func TestAccAccessExpiry(t *testing.T) {
 	requireAcc(t)
 	const cluster, group = "acc-access-expiry", "acc-expiring"
-	expires := time.Now().Add(40 * time.Second).UTC().Truncate(time.Second)
+	// Far enough ahead for the first step's apply and log-ins on a slow machine.
+	expires := time.Now().Add(60 * time.Second).UTC().Truncate(time.Second)
 	grant := access.Grant{Cluster: cluster, Group: group, Role: "view"}
 	body := func(expiry string) string {
 		return fmt.Sprintf("  group = %q\n  role = \"view\"\n  members = [\"bob\"]\n%s", group, expiry)
@@ -530,7 +531,12 @@ func TestAccAccessBadInput(t *testing.T) {
 			step(`  group = "system:masters"
   role = "view"`, `Reserved name(.|\n)*system:`),
 			step(`  group = "acc-bad"
-  role = "cluster-admin"`, `cluster-admin needs allow_cluster_admin`),
+  role = "cluster-admin"`, `needs allow_cluster_admin(.|\n)*cluster-admin gives the group full control`),
+			step(`  group = "acc-bad"
+  role = "edit"`, `needs allow_cluster_admin(.|\n)*edit bound cluster-wide`),
+			step(`  group = "acc-bad"
+  role = "view"
+  namespaces = ["kube-system"]`, `needs allow_cluster_admin(.|\n)*kube-system`),
 			step(`  group = "acc-bad"
   role = "view"
   members = ["nobody-at-all"]`, `Unknown Keycloak user(.|\n)*nobody-at-all`),
