@@ -65,7 +65,8 @@ type Result struct {
 	Severity string
 	Message  string
 	// Path is the attribute the finding is about, e.g. ["node_pools", "default", "max_size"]; nil for
-	// the resource as a whole.
+	// the resource as a whole. Policies give it as a list, or as a dotted string when no step holds a
+	// dot.
 	Path []string
 }
 
@@ -208,6 +209,15 @@ func (e *Engine) queryText() string {
 		parts = append(parts, fmt.Sprintf("e%d := [x | x := %s]", i, ref(pkg, "exception")))
 	}
 	return strings.Join(parts, "; ")
+}
+
+// Rules names the deny, violation and warn rules the engine evaluates, as Result.Rule names them.
+func (e *Engine) Rules() []string {
+	names := make([]string, 0, len(e.rules))
+	for _, r := range e.rules {
+		names = append(names, r.display)
+	}
+	return names
 }
 
 // Evaluate runs the policies against one change. The caller bounds the time with ctx.

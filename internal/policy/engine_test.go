@@ -194,6 +194,16 @@ warn contains {"msg": "root"} if true
 	}
 }
 
+func TestRules(t *testing.T) {
+	want := []string{
+		"deny_cluster_admin", "deny_cluster_size", "deny_instance_type", "deny_pool_size", "deny_production_chart",
+		"deny_required_tags", "warn_required_tags", "warn_unknown", "warn_unpinned_addon",
+	}
+	if diff := cmp.Diff(want, newEngine(t, Config{}).Rules()); diff != "" {
+		t.Errorf("the shipped library's rules (-want +got):\n%s", diff)
+	}
+}
+
 func TestNewFailsClosed(t *testing.T) {
 	cases := []struct {
 		reason string
