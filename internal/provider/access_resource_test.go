@@ -114,14 +114,22 @@ func mayListPods(t *testing.T, idToken, namespace string) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	_, err = clientset.CoreV1().Pods(namespace).List(context.Background(), metav1.ListOptions{Limit: 1})
-	switch {
-	case err == nil:
-		return true, nil
-	case apierrors.IsForbidden(err):
-		return false, nil
+	// An API server fetches the issuer's keys in the background after it starts, and takes no token
+	// until it has them: a cluster just started answers Unauthorized for a while.
+	deadline := time.Now().Add(time.Minute)
+	for {
+		_, err = clientset.CoreV1().Pods(namespace).List(context.Background(), metav1.ListOptions{Limit: 1})
+		switch {
+		case err == nil:
+			return true, nil
+		case apierrors.IsForbidden(err):
+			return false, nil
+		case apierrors.IsUnauthorized(err) && time.Now().Before(deadline):
+			time.Sleep(250 * time.Millisecond)
+			continue
+		}
+		return false, fmt.Errorf("the workload cluster did not take the token: %w", err)
 	}
-	return false, fmt.Errorf("the workload cluster did not take the token: %w", err)
 }
 
 // checkPods passes when a fresh log-in of each user may (or may not) list pods in the namespace.
