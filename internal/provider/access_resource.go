@@ -265,6 +265,10 @@ func plannedSubjects(grant access.Grant) types.List {
 }
 
 func (r *accessResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	// The policies see the plan as this method leaves it.
+	defer func() {
+		r.backends.checkPolicy(ctx, "idp_access", policyClusterFrom(ctx, req, "cluster", false), req, resp)
+	}()
 	if req.Plan.Raw.IsNull() {
 		return // destroy
 	}

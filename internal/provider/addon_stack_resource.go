@@ -143,6 +143,10 @@ func (r *addonStackResource) Configure(_ context.Context, req resource.Configure
 }
 
 func (r *addonStackResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	// The policies see the plan as this method leaves it.
+	defer func() {
+		r.backends.checkPolicy(ctx, "idp_addon_stack", policyClusterFrom(ctx, req, "cluster", false), req, resp)
+	}()
 	if req.Plan.Raw.IsNull() || req.Plan.Raw.Equal(req.State.Raw) || r.backends == nil {
 		return
 	}

@@ -278,6 +278,10 @@ func (r *appResource) ValidateConfig(ctx context.Context, req resource.ValidateC
 // chart and values are those it was applied with was checked then: it is not checked again, so that the
 // plan of many unchanged releases loads no chart.
 func (r *appResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	// The policies see the plan as this method leaves it.
+	defer func() {
+		r.backends.checkPolicy(ctx, "idp_app", policyClusterFrom(ctx, req, "cluster", false), req, resp)
+	}()
 	if req.Plan.Raw.IsNull() || req.Plan.Raw.Equal(req.State.Raw) {
 		return // a destroy, or a release planned exactly as it is: nothing to check
 	}

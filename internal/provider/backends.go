@@ -17,6 +17,7 @@ import (
 	"github.com/idp-platform/terraform-provider-idp/internal/helm"
 	"github.com/idp-platform/terraform-provider-idp/internal/keycloak"
 	"github.com/idp-platform/terraform-provider-idp/internal/kube"
+	"github.com/idp-platform/terraform-provider-idp/internal/policy"
 	"github.com/idp-platform/terraform-provider-idp/internal/vault"
 )
 
@@ -87,12 +88,17 @@ type backends struct {
 	newKeycloak          func(context.Context, keycloak.Config) (keycloakAPI, error)
 	newAccessRecords     func(kube.Config) (accessRecordsAPI, error)
 
-	mu                sync.Mutex
+	mu sync.Mutex
+	// policyMu is apart from mu: loading the policies takes a while, and nothing else need wait for it.
+	policyMu          sync.Mutex
 	managementCluster managementClusterAPI
 	crossplane        crossplaneAPI
 	vault             vaultAPI
 	keycloak          keycloakAPI
 	accessRecords     accessRecordsAPI
+	policyEngine      *policy.Engine
+	// policyClusters caches the cluster context policies see, by cluster name.
+	policyClusters map[string]policy.ClusterContext
 	// helmEngines holds one engine per cluster kubeconfig, so the releases of a cluster share its
 	// clients and API discovery for the life of the provider process.
 	helmEngines map[[sha256.Size]byte]*helm.Engine
@@ -221,6 +227,22 @@ func (b *backends) Keycloak(ctx context.Context) (keycloakAPI, diag.Diagnostics)
 	}
 	b.keycloak = client
 	return client, nil
+}
+
+// Policy returns the policy engine, loaded and prepared once per provider process. A policy set that
+// does not load is an error every time, never a silent pass.
+func (b *backends) Policy(ctx context.Context) (*policy.Engine, diag.Diagnostics) {
+	b.policyMu.Lock()
+	defer b.policyMu.Unlock()
+	if b.policyEngine != nil {
+		return b.policyEngine, nil
+	}
+	engine, err := policy.New(ctx, b.configs.policy.engine)
+	if err != nil {
+		return nil, policyError(err)
+	}
+	b.policyEngine = engine
+	return engine, nil
 }
 
 // HelmEngine returns the shared engine for a cluster's kubeconfig, building it on first use.

@@ -383,6 +383,10 @@ func (r *clusterResource) readCloudCluster(ctx context.Context, state *clusterMo
 // ModifyPlan refuses Kubernetes upgrades that skip minor versions, and plans a created cluster whose
 // kubeconfig went missing from Vault for an update that copies it again.
 func (r *clusterResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	// The policies see the plan as this method leaves it.
+	defer func() {
+		r.backends.checkPolicy(ctx, "idp_cluster", policyClusterFrom(ctx, req, "name", true), req, resp)
+	}()
 	if req.State.Raw.IsNull() || req.Plan.Raw.IsNull() {
 		return
 	}

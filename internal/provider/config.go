@@ -18,6 +18,7 @@ import (
 	"github.com/idp-platform/terraform-provider-idp/internal/helm"
 	"github.com/idp-platform/terraform-provider-idp/internal/keycloak"
 	"github.com/idp-platform/terraform-provider-idp/internal/kube"
+	"github.com/idp-platform/terraform-provider-idp/internal/policy"
 	"github.com/idp-platform/terraform-provider-idp/internal/vault"
 )
 
@@ -29,6 +30,21 @@ type providerModel struct {
 	Keycloak          *keycloakModel          `tfsdk:"keycloak"`
 	Helm              *helmModel              `tfsdk:"helm"`
 	AddonChartMirror  types.String            `tfsdk:"addon_chart_mirror"`
+	Policy            *policyModel            `tfsdk:"policy"`
+}
+
+type policyModel struct {
+	Paths       types.List   `tfsdk:"paths"`
+	Bundle      types.String `tfsdk:"bundle"`
+	Enforcement types.String `tfsdk:"enforcement"`
+	Team        types.String `tfsdk:"team"`
+	Identity    types.String `tfsdk:"identity"`
+}
+
+// policyConfig is the policy block resolved: what the engine loads, and who the caller is.
+type policyConfig struct {
+	engine         policy.Config
+	team, identity string
 }
 
 type helmModel struct {
@@ -79,6 +95,8 @@ type backendConfigs struct {
 	management *kube.Config
 	vault      *vault.Config
 	keycloak   *keycloak.Config
+	// policy is nil when no policy is configured: nothing is evaluated.
+	policy *policyConfig
 	// clusterRequestTimeout bounds the wait for answers of workload clusters' API servers: the
 	// management_cluster block's request_timeout, which is about Kubernetes API servers in general.
 	clusterRequestTimeout time.Duration
@@ -191,7 +209,52 @@ func resolveConfig(model providerModel, getenv func(string) string) (backendConf
 	mirror, mirrorDiags := resolveAddonChartMirror(model.AddonChartMirror, getenv)
 	diags.Append(mirrorDiags...)
 	cfg.addonChartMirror = mirror
+	policyCfg, policyDiags := resolvePolicy(model.Policy, getenv)
+	diags.Append(policyDiags...)
+	cfg.policy = policyCfg
 	return cfg, diags
+}
+
+// resolvePolicy turns policies on when the configuration has a policy block or the environment sets
+// any IDP_POLICY_* variable; an empty block evaluates the shipped library, mandatory.
+func resolvePolicy(m *policyModel, getenv func(string) string) (*policyConfig, diag.Diagnostics) {
+	const block = "policy"
+	var diags diag.Diagnostics
+	present := m != nil
+	if m == nil {
+		m = &policyModel{Paths: types.ListNull(types.StringType)}
+	}
+	settings := settingGroup{{block, "bundle", m.Bundle}, {block, "enforcement", m.Enforcement}, {block, "team", m.Team}, {block, "identity", m.Identity}}
+	if d := unknownValues(settings); d.HasError() {
+		return nil, d
+	}
+	if m.Paths.IsUnknown() {
+		diags.AddAttributeError(path.Root(block).AtName("paths"), "Provider configuration is not known until apply",
+			"policy.paths depends on a value that is only known after apply; set it from a variable or IDP_POLICY_PATHS.")
+		return nil, diags
+	}
+	values := settings.resolve(getenv)
+	var paths []string
+	if !m.Paths.IsNull() {
+		diags.Append(m.Paths.ElementsAs(context.Background(), &paths, false)...)
+	} else if env := getenv(envVar(block, "paths")); env != "" {
+		paths = strings.Split(env, ",")
+	}
+	for _, v := range values {
+		present = present || v != ""
+	}
+	if !present && len(paths) == 0 {
+		return nil, diags
+	}
+	enforcement := withDefault(values["enforcement"], policy.EnforcementMandatory)
+	if enforcement != policy.EnforcementMandatory && enforcement != policy.EnforcementAdvisory {
+		diags.AddAttributeError(settings.path("enforcement"), "Invalid policy enforcement",
+			fmt.Sprintf("%q: use %q (a deny fails the plan) or %q (a deny is a warning).", enforcement, policy.EnforcementMandatory, policy.EnforcementAdvisory))
+	}
+	return &policyConfig{
+		engine: policy.Config{Paths: paths, Bundle: values["bundle"], Enforcement: enforcement},
+		team:   values["team"], identity: values["identity"],
+	}, diags
 }
 
 // resolveAddonChartMirror takes addon_chart_mirror from the configuration, else the environment.

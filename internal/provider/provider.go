@@ -12,6 +12,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/provider/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
 )
 
 // New returns the provider factory providerserver.Serve and the acceptance tests use.
@@ -104,6 +105,24 @@ func (p *idpProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *
 					"keyring": stringAttr("helm", "keyring", "Path of a PGP keyring (GnuPG `pubring.gpg`/`pubring.kbx` or armored public keys). When set, "+
 						"every chart from a repository or registry must come with a provenance file signed by one of its keys, and "+
 						"the archive must match the signed checksum; catalog and local charts are not downloaded and not checked.", false),
+				},
+			},
+			"policy": schema.SingleNestedBlock{
+				MarkdownDescription: "OPA/Rego policies evaluated on every planned change of the provider's resources, at plan: " +
+					"`deny`/`violation` rules fail the plan with their message on the attribute they name, `warn` rules warn " +
+					"(conftest's conventions; the same policies run in CI with conftest on `tofu show -json`). An empty block evaluates " +
+					"the shipped library (`policy/`); policies that fail to load fail the plan. Without the block (and without " +
+					"`IDP_POLICY_*`), nothing is evaluated.",
+				Attributes: map[string]schema.Attribute{
+					"paths": schema.ListAttribute{
+						Optional: true, ElementType: types.StringType,
+						MarkdownDescription: "Rego files or directories (and JSON/YAML data) evaluated beside the shipped library; data " +
+							"under `idp_policy` overrides the library's settings. Also read from `IDP_POLICY_PATHS` (comma-separated).",
+					},
+					"bundle":      stringAttr("policy", "bundle", "An OPA bundle (`.tar.gz` or directory) evaluated beside the shipped library.", false),
+					"enforcement": stringAttr("policy", "enforcement", "`mandatory` (default): a deny fails the plan; `advisory`: denies are warnings.", false),
+					"team":        stringAttr("policy", "team", "The caller's team, as the policies see it (`input.idp.team`); e.g. only the platform team may grant cluster-admin. Set it from the CI system's identity.", false),
+					"identity":    stringAttr("policy", "identity", "The caller (a user or workload identity), as the policies see it (`input.idp.identity`).", false),
 				},
 			},
 			kc: schema.SingleNestedBlock{

@@ -38,6 +38,8 @@ const (
 	// EnvKubelogin is the path of kubelogin as the kubectl plugin kubectl-oidc_login, for tests that log
 	// in to a cluster the way its users do.
 	EnvKubelogin = "IDP_SANDBOX_KUBELOGIN"
+	// EnvConftest is the path of conftest, for the test of policy verdicts in CI against the provider's.
+	EnvConftest = "IDP_SANDBOX_CONFTEST"
 	// The keycloak provider block's issuer settings: the realm's https issuer URL the clusters trust, the
 	// CA of its certificate, and the client users log in to clusters with.
 	EnvKeycloakIssuerURL    = "IDP_KEYCLOAK_ISSUER_URL"

@@ -236,6 +236,7 @@ func Start(ctx context.Context, opts Options) (_ *Sandbox, err error) {
 		EnvKeycloakCAFile:                        s.oidc.caFile,
 		EnvHelm:                                  filepath.Join(bins["helm"], "helm"),
 		EnvKubelogin:                             filepath.Join(bins["kubelogin"], KubeloginBinary),
+		EnvConftest:                              filepath.Join(bins["conftest"], "conftest"),
 		EnvKeycloakIssuerURL:                     s.oidc.url(),
 		EnvKeycloakIssuerCAFile:                  s.oidc.caFile,
 		EnvKeycloakLoginClient:                   KeycloakKubernetesClient,

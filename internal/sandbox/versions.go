@@ -38,6 +38,9 @@ const (
 	// entry for github.com/int128/kubelogin at this version (its dependencies have theirs), so its hash
 	// in tools/kubelogin/go.sum is the one of the proxy's archive, taken with GONOSUMDB for that module.
 	KubeloginVersion = "v1.34.0"
+	// ConftestVersion runs the policy library on `tofu show -json` as Atlantis's policy_check does, for
+	// the test that the provider and conftest reach the same verdicts.
+	ConftestVersion = "v0.71.1"
 
 	// Keycloak is not a Go program: its distribution comes from Maven Central.
 	KeycloakVersion  = "26.5.6"
@@ -85,6 +88,7 @@ var sandboxTools = []sandboxTool{
 	// kubectl finds a plugin by its binary's name; kubelogin reports "HEAD" without the version flag.
 	{name: "kubelogin", module: "github.com/int128/kubelogin", version: KubeloginVersion,
 		ldflags: " -X main.version=" + KubeloginVersion, renames: map[string]string{"kubelogin": KubeloginBinary}},
+	{name: "conftest", module: "github.com/open-policy-agent/conftest", version: ConftestVersion},
 }
 
 // KubeloginBinary is kubelogin's binary as kubectl finds the plugin `kubectl oidc-login`.

@@ -1,0 +1,247 @@
+package provider
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
+
+	"github.com/idp-platform/terraform-provider-idp/internal/access"
+	"github.com/idp-platform/terraform-provider-idp/internal/sandbox"
+)
+
+// policyGrants plans grants on the workload cluster: a cluster-admin one (refused by the shipped
+// library for any team but the platform team), a view one, and one whose role is known only at apply.
+func policyGrants(cluster, providerBlock string) string {
+	return fmt.Sprintf(`
+provider "idp" {
+%s
+}
+
+resource "idp_cluster" "workload" {
+  name          = %q
+  cloud         = "existing"
+  kubeconfig_wo = file(%q)
+}
+
+resource "idp_access" "admins" {
+  cluster             = idp_cluster.workload.id
+  group               = "acc-policy-admins"
+  role                = "cluster-admin"
+  allow_cluster_admin = true
+}
+
+resource "idp_access" "viewers" {
+  cluster = idp_cluster.workload.id
+  group   = "acc-policy-viewers"
+  role    = "view"
+}
+
+resource "terraform_data" "role" {
+  input = "view"
+}
+
+resource "idp_access" "later" {
+  cluster = idp_cluster.workload.id
+  group   = "acc-policy-later"
+  role    = terraform_data.role.output
+}
+`, providerBlock, cluster, os.Getenv(sandbox.EnvWorkloadKubeconfig))
+}
+
+// TestAccPolicy plans against the shipped policy library through the provider: a mandatory deny fails
+// the plan on the attribute and creates nothing, the platform team may, advisory only warns, a broken
+// policy fails closed, and a destroy is not blocked by a rule against creating.
+func TestAccPolicy(t *testing.T) {
+	requireAcc(t)
+	const cluster = "acc-policy"
+	broken := t.TempDir()
+	if err := os.WriteFile(filepath.Join(broken, "broken.rego"), []byte("package main\n\ndeny contains msg if {\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	strict := t.TempDir()
+	if err := os.WriteFile(filepath.Join(strict, "no_grants.rego"), []byte(`package main
+
+deny_new_grants contains {"msg": "no new grants this week", "path": ["group"]} if {
+	some rc in input.resource_changes
+	rc.type == "idp_access"
+	some action in rc.change.actions
+	action in {"create", "update"}
+}
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	viewerOnly := func(providerBlock string) string {
+		return fmt.Sprintf(`
+provider "idp" {
+%s
+}
+
+resource "idp_cluster" "workload" {
+  name          = %q
+  cloud         = "existing"
+  kubeconfig_wo = file(%q)
+}
+`, providerBlock, cluster, os.Getenv(sandbox.EnvWorkloadKubeconfig))
+	}
+	nothingMade := func(*terraform.State) error {
+		for _, group := range []string{"acc-policy-admins", "acc-policy-viewers"} {
+			if _, found, err := realmAdmin(t).FindGroup(t.Context(), group); err != nil || found {
+				return fmt.Errorf("group %q exists after a plan the policies refused (err: %w)", group, err)
+			}
+		}
+		return nil
+	}
+	viewers := access.Grant{Cluster: cluster, Group: "acc-policy-viewers", Role: "view"}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviders,
+		TerraformVersionChecks:   writeOnlyCLIs,
+		CheckDestroy:             resource.ComposeTestCheckFunc(checkAccessGone(t, viewers), checkClustersGone(t, cluster)),
+		Steps: []resource.TestStep{
+			{
+				Config:      policyGrants(cluster, "  policy {\n    team = \"payments\"\n  }"),
+				ExpectError: regexp.MustCompile(`Policy deny_cluster_admin(.|\n)*idp_access.admins(.|\n)*role(.|\n)*reserved for the\s+platform\s+team`),
+			},
+			{
+				// The failed apply above stopped at plan: nothing of it exists.
+				PreConfig: func() {
+					if err := nothingMade(nil); err != nil {
+						t.Fatal(err)
+					}
+				},
+				Config:             policyGrants(cluster, "  policy {\n    team = \"platform\"\n  }"),
+				PlanOnly:           true,
+				ExpectNonEmptyPlan: true,
+			},
+			{
+				Config:             policyGrants(cluster, "  policy {\n    team = \"payments\"\n    enforcement = \"advisory\"\n  }"),
+				PlanOnly:           true,
+				ExpectNonEmptyPlan: true,
+			},
+			{
+				Config:      policyGrants(cluster, fmt.Sprintf("  policy {\n    paths = [%q]\n  }", broken)),
+				PlanOnly:    true,
+				ExpectError: regexp.MustCompile(`Cannot load the policies`),
+			},
+			{
+				// The viewers' grant is made under the library...
+				Config: viewerOnly("  policy {}") + `
+resource "idp_access" "viewers" {
+  cluster = idp_cluster.workload.id
+  group   = "acc-policy-viewers"
+  role    = "view"
+}
+`,
+			},
+			{
+				// ...and removed under a policy that refuses every new grant: a destroy is not refused.
+				Config: viewerOnly(fmt.Sprintf("  policy {\n    paths = [%q]\n  }", strict)),
+				Check:  checkAccessGone(t, viewers),
+			},
+		},
+	})
+}
+
+// planVerdicts are the policy results of a plan: rule messages that fail it, and warnings.
+type planVerdicts struct {
+	Failures []string
+	Warnings []string
+}
+
+func (v *planVerdicts) sort() {
+	slices.Sort(v.Failures)
+	slices.Sort(v.Warnings)
+}
+
+// TestAccPolicyParity runs the shipped library twice on the same plan: through the provider at plan,
+// and through conftest on `tofu show -json` of that plan, as Atlantis's policy_check runs it; both
+// reach the same verdicts with the same messages.
+func TestAccPolicyParity(t *testing.T) {
+	requireAcc(t)
+	const cluster = "acc-policy-parity"
+	w := newCLIWorkspace(t, t.TempDir())
+	w.writeConfig(t, policyGrants(cluster, ""))
+	w.run(t, "init", "-input=false")
+
+	// Without policies the plan is made and saved, for conftest.
+	w.run(t, "plan", "-input=false", "-out=plan.bin")
+	planJSON := w.run(t, "show", "-json", "plan.bin")
+	if err := os.WriteFile(filepath.Join(w.dir, "plan.json"), []byte(planJSON), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(w.dir, "idp.json"), []byte(`{"idp": {"team": "payments"}}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	library, err := filepath.Abs(filepath.Join("..", "..", "policy"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	conftest := exec.Command(os.Getenv(sandbox.EnvConftest), "test", "--no-color", "--output", "json",
+		"--policy", library, "--data", "idp.json", "plan.json")
+	conftest.Dir = w.dir
+	out, err := conftest.Output()
+	var exit *exec.ExitError
+	if err != nil && !errors.As(err, &exit) {
+		t.Fatalf("conftest: %v", err)
+	}
+	var results []struct {
+		Warnings []struct{ Msg string } `json:"warnings"`
+		Failures []struct{ Msg string } `json:"failures"`
+	}
+	if err := json.Unmarshal(out, &results); err != nil {
+		t.Fatalf("conftest's output is not its JSON report: %v\n%s", err, out)
+	}
+	address := regexp.MustCompile(`^[a-z_]+\.[a-z0-9_-]+: `)
+	var ci planVerdicts
+	for _, r := range results {
+		for _, f := range r.Failures {
+			ci.Failures = append(ci.Failures, address.ReplaceAllString(f.Msg, ""))
+		}
+		for _, w := range r.Warnings {
+			ci.Warnings = append(ci.Warnings, address.ReplaceAllString(w.Msg, ""))
+		}
+	}
+	ci.sort()
+	if len(ci.Failures) == 0 || len(ci.Warnings) == 0 {
+		t.Fatalf("conftest found %d failures and %d warnings; the plan is made to have both:\n%s", len(ci.Failures), len(ci.Warnings), out)
+	}
+
+	// The same plan through the provider, for the same team.
+	w.env = append(w.env, "IDP_POLICY_TEAM=payments")
+	cmd := w.command("plan", "-input=false", "-json")
+	stdout, _ := cmd.Output()
+	var provider planVerdicts
+	scanner := bufio.NewScanner(strings.NewReader(string(stdout)))
+	scanner.Buffer(make([]byte, 1<<20), 1<<20)
+	for scanner.Scan() {
+		var line struct {
+			Level      string `json:"@level"`
+			Diagnostic struct {
+				Summary, Detail string
+			} `json:"diagnostic"`
+		}
+		if json.Unmarshal(scanner.Bytes(), &line) != nil || !strings.HasPrefix(line.Diagnostic.Summary, "Policy ") {
+			continue
+		}
+		if line.Level == "error" {
+			provider.Failures = append(provider.Failures, line.Diagnostic.Detail)
+		} else {
+			provider.Warnings = append(provider.Warnings, line.Diagnostic.Detail)
+		}
+	}
+	provider.sort()
+	if diff := cmp.Diff(ci, provider); diff != "" {
+		t.Errorf("verdicts: conftest (-) and the provider (+) differ on the same plan:\n%s", diff)
+	}
+}
