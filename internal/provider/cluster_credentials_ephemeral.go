@@ -68,26 +68,35 @@ func (e *clusterCredentialsEphemeral) Configure(_ context.Context, req ephemeral
 	e.backends = backendsFrom(req.ProviderData, &resp.Diagnostics)
 }
 
+// openCluster finds the cluster an ephemeral resource opens. ok is false when Open is done: the
+// cluster is unknown (an error on cluster), or planned in this run and the CLI can defer, in which
+// case the resource opens at apply, once the cluster exists. what names what is opened, for the hint.
+func (b *backends) openCluster(ctx context.Context, name, what string, req ephemeral.OpenRequest, resp *ephemeral.OpenResponse) (registeredCluster, bool) {
+	cluster, found, diags := b.Cluster(ctx, name)
+	if resp.Diagnostics.Append(diags...); diags.HasError() {
+		return cluster, false
+	}
+	if found {
+		return cluster, true
+	}
+	if req.ClientCapabilities.DeferralAllowed {
+		resp.Deferred = &ephemeral.Deferred{Reason: ephemeral.DeferredReasonAbsentPrereq}
+		return cluster, false
+	}
+	resp.Diagnostics.Append(unknownCluster(path.Root("cluster"), name, cluster.location,
+		"If the idp_cluster is created in this run, set cluster = idp_cluster.<name>.id: the id is known only once the "+
+			"cluster exists, so the "+what+" opened at apply, after it.")...)
+	return cluster, false
+}
+
 func (e *clusterCredentialsEphemeral) Open(ctx context.Context, req ephemeral.OpenRequest, resp *ephemeral.OpenResponse) {
 	var model clusterCredentialsModel
 	resp.Diagnostics.Append(req.Config.Get(ctx, &model)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	name := model.Cluster.ValueString()
-	cluster, found, diags := e.backends.Cluster(ctx, name)
-	if resp.Diagnostics.Append(diags...); diags.HasError() {
-		return
-	}
-	if !found {
-		if req.ClientCapabilities.DeferralAllowed {
-			// The cluster is planned in this run: open at apply, once it exists.
-			resp.Deferred = &ephemeral.Deferred{Reason: ephemeral.DeferredReasonAbsentPrereq}
-			return
-		}
-		resp.Diagnostics.Append(unknownCluster(path.Root("cluster"), name, cluster.location,
-			"If the idp_cluster is created in this run, set cluster = idp_cluster.<name>.id: the id is known only once the "+
-				"cluster exists, so the credentials are opened at apply, after it.")...)
+	cluster, ok := e.backends.openCluster(ctx, model.Cluster.ValueString(), "credentials are", req, resp)
+	if !ok {
 		return
 	}
 	stored := cluster.kubeconfig

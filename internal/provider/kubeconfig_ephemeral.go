@@ -7,7 +7,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/ephemeral"
 	"github.com/hashicorp/terraform-plugin-framework/ephemeral/schema"
-	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
@@ -96,20 +95,8 @@ func (e *kubeconfigEphemeral) Open(ctx context.Context, req ephemeral.OpenReques
 	if resp.Diagnostics.Append(diags...); diags.HasError() {
 		return
 	}
-	name := model.Cluster.ValueString()
-	cluster, found, diags := e.backends.Cluster(ctx, name)
-	if resp.Diagnostics.Append(diags...); diags.HasError() {
-		return
-	}
-	if !found {
-		if req.ClientCapabilities.DeferralAllowed {
-			// The cluster is planned in this run: open at apply, once it exists.
-			resp.Deferred = &ephemeral.Deferred{Reason: ephemeral.DeferredReasonAbsentPrereq}
-			return
-		}
-		resp.Diagnostics.Append(unknownCluster(path.Root("cluster"), name, cluster.location,
-			"If the idp_cluster is created in this run, set cluster = idp_cluster.<name>.id: the id is known only once the "+
-				"cluster exists, so the kubeconfig is built at apply, after it.")...)
+	cluster, ok := e.backends.openCluster(ctx, model.Cluster.ValueString(), "kubeconfig is", req, resp)
+	if !ok {
 		return
 	}
 	model, diags = oidcKubeconfigModel(model, cluster, issuer)
