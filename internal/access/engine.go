@@ -449,7 +449,8 @@ func (e Engine) revokeRealm(ctx context.Context, grant Grant, deleteGroup bool) 
 		entries[grant.Name()] = entry
 		return e.writeEntries(ctx, group, entries)
 	}
-	if len(entries) == 0 && slices.Contains(group.Attributes[attributeCreatedBy], ManagedBy) {
+	// A team's group stays while the team does, whoever created it.
+	if len(entries) == 0 && slices.Contains(group.Attributes[attributeCreatedBy], ManagedBy) && len(group.Attributes[attributeTeam]) == 0 {
 		return e.Realm.DeleteGroup(ctx, group.ID)
 	}
 	return e.writeEntries(ctx, group, entries)

@@ -22,7 +22,7 @@ func (b *backends) AccessEngine(ctx context.Context, name string) (access.Engine
 		return access.Engine{}, false, nil, diags
 	}
 	engine := access.Engine{Realm: realm, LoginClient: b.configs.keycloak.LoginClientID}
-	cluster, found, diags := b.Cluster(ctx, name)
+	cluster, found, diags := b.Cluster(ctx, name, path.Root("cluster"))
 	if diags.HasError() || !found {
 		return engine, false, nil, diags
 	}
@@ -88,7 +88,7 @@ func (b *backends) RecordAccessExpiry(ctx context.Context, grant access.Grant, r
 		}
 		return diags
 	}
-	cluster, found, diags := b.Cluster(ctx, grant.Cluster)
+	cluster, found, diags := b.Cluster(ctx, grant.Cluster, path.Root("cluster"))
 	if diags.HasError() || !found {
 		return diags
 	}

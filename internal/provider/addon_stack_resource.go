@@ -323,7 +323,7 @@ func (r *addonStackResource) Read(ctx context.Context, req resource.ReadRequest,
 		return
 	}
 	cluster, stack := state.Cluster.ValueString(), state.Name.ValueString()
-	_, found, diags := r.backends.Cluster(ctx, cluster)
+	_, found, diags := r.backends.Cluster(ctx, cluster, path.Root("cluster"))
 	if resp.Diagnostics.Append(diags...); resp.Diagnostics.HasError() {
 		return
 	}

@@ -459,7 +459,7 @@ func (r *appResource) Read(ctx context.Context, req resource.ReadRequest, resp *
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	engine, registered, diags := r.backends.RegisteredClusterEngine(ctx, state.Cluster.ValueString())
+	engine, registered, diags := r.backends.RegisteredClusterEngine(ctx, state.Cluster.ValueString(), path.Root("cluster"))
 	if resp.Diagnostics.Append(diags...); diags.HasError() {
 		return
 	}

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -39,6 +40,12 @@ type (
 		PutKubeconfig(ctx context.Context, cluster string, kc vault.Kubeconfig) error
 		GetKubeconfig(ctx context.Context, cluster string) (vault.Kubeconfig, error)
 		DeleteKubeconfig(ctx context.Context, cluster string) error
+		Identity() vault.Identity
+		ClusterAccess(ctx context.Context, cluster, credentials string) (vault.ClusterAccess, error)
+		PutTeam(ctx context.Context, team vault.Team) (vault.TeamState, error)
+		GetTeam(ctx context.Context, name string) (vault.TeamState, error)
+		DeleteTeam(ctx context.Context, name string) error
+		AppRoleMount() string
 	}
 	crossplaneAPI interface {
 		Create(ctx context.Context, cluster crossplane.Cluster) error
@@ -347,8 +354,9 @@ type registeredCluster struct {
 
 // Cluster is the one way resources find a platform cluster: its registration in Vault. found is false
 // when Vault holds none, which each caller treats as it must (an error through unknownCluster, or a
-// cluster that is gone); other failures are diagnostics.
-func (b *backends) Cluster(ctx context.Context, name string) (cluster registeredCluster, found bool, diags diag.Diagnostics) {
+// cluster that is gone); other failures are diagnostics, a cluster the Vault login may not use on the
+// attribute at that names it.
+func (b *backends) Cluster(ctx context.Context, name string, at path.Path) (cluster registeredCluster, found bool, diags diag.Diagnostics) {
 	store, diags := b.Vault(ctx)
 	if diags.HasError() {
 		return registeredCluster{}, false, diags
@@ -357,8 +365,12 @@ func (b *backends) Cluster(ctx context.Context, name string) (cluster registered
 	if errors.Is(err, vault.ErrNotFound) {
 		return registeredCluster{name: name, location: store.KubeconfigLocation(name)}, false, diags
 	}
+	if errors.Is(err, vault.ErrPermissionDenied) {
+		diags.Append(clusterNotPermitted(at, store.Identity(), name, store.KubeconfigLocation(name), err))
+		return registeredCluster{}, false, diags
+	}
 	if err != nil {
-		diags.AddError("Cannot read the cluster's kubeconfig from Vault", err.Error())
+		diags.Append(b.vaultError("Cannot read the cluster's kubeconfig from Vault", err, ""))
 		return registeredCluster{}, false, diags
 	}
 	return registeredCluster{name: name, kubeconfig: stored, location: store.KubeconfigLocation(name)}, true, diags
@@ -367,7 +379,7 @@ func (b *backends) Cluster(ctx context.Context, name string) (cluster registered
 // ClusterEngine returns the Helm engine of a registered cluster; a cluster Vault does not know is an
 // error on the attribute at.
 func (b *backends) ClusterEngine(ctx context.Context, name string, at path.Path) (*helm.Engine, diag.Diagnostics) {
-	engine, found, diags := b.RegisteredClusterEngine(ctx, name)
+	engine, found, diags := b.RegisteredClusterEngine(ctx, name, at)
 	if !diags.HasError() && !found {
 		diags.Append(unknownCluster(at, name, b.clusterLocation(ctx, name), "")...)
 	}
@@ -375,8 +387,8 @@ func (b *backends) ClusterEngine(ctx context.Context, name string, at path.Path)
 }
 
 // RegisteredClusterEngine returns the Helm engine of a cluster, and whether Vault knows the cluster.
-func (b *backends) RegisteredClusterEngine(ctx context.Context, name string) (*helm.Engine, bool, diag.Diagnostics) {
-	cluster, found, diags := b.Cluster(ctx, name)
+func (b *backends) RegisteredClusterEngine(ctx context.Context, name string, at path.Path) (*helm.Engine, bool, diag.Diagnostics) {
+	cluster, found, diags := b.Cluster(ctx, name, at)
 	if diags.HasError() || !found {
 		return nil, false, diags
 	}
@@ -391,7 +403,7 @@ func (b *backends) RegisteredClusterEngine(ctx context.Context, name string) (*h
 // ClusterClient returns a Kubernetes client of a registered cluster, bounded by the request timeout,
 // with the registration it was built from; a cluster Vault does not know is an error on the attribute at.
 func (b *backends) ClusterClient(ctx context.Context, name string, at path.Path) (registeredCluster, *kube.Client, diag.Diagnostics) {
-	cluster, found, diags := b.Cluster(ctx, name)
+	cluster, found, diags := b.Cluster(ctx, name, at)
 	if diags.HasError() {
 		return registeredCluster{}, nil, diags
 	}
@@ -426,4 +438,29 @@ func unknownCluster(at path.Path, name, location, hint string) diag.Diagnostics 
 	var diags diag.Diagnostics
 	diags.AddAttributeError(at, "Unknown cluster", detail)
 	return diags
+}
+
+// clusterNotPermitted is the one wording for a cluster whose kubeconfig the Vault login may not use,
+// as a team's login may not use another team's clusters.
+func clusterNotPermitted(at path.Path, who vault.Identity, cluster, location string, err error) diag.Diagnostic {
+	return diag.NewAttributeErrorDiagnostic(at, "Cluster not permitted",
+		fmt.Sprintf("%s may not use cluster %q: Vault's policies for this login do not reach its kubeconfig at %s (%v). "+
+			"A team reaches the clusters its idp_team lists; use one of them, or ask the platform team to add this one.", capitalized(who.String()), cluster, location, err))
+}
+
+// credentialsNotPermitted is clusterNotPermitted for cloud credentials.
+func credentialsNotPermitted(at path.Path, who vault.Identity, name, location string) diag.Diagnostic {
+	hint := "Use credentials this login may read."
+	if team, ok := who.Team(); ok {
+		hint = fmt.Sprintf("A team reaches only its own credentials: use %s/<...>.", team)
+	}
+	return diag.NewAttributeErrorDiagnostic(at, "Credentials not permitted",
+		fmt.Sprintf("%s may not use credentials %q: Vault's policies for this login do not reach %s. %s", capitalized(who.String()), name, location, hint))
+}
+
+func capitalized(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
 }

@@ -245,6 +245,10 @@ func cloudCredentials(ctx context.Context, store vaultAPI, cloud, name string) (
 			fmt.Sprintf("Vault holds no credentials at %s; store the %s credentials there first.", store.CredentialsLocation(name), cloud))
 		return nil, "", diags
 	}
+	if errors.Is(err, vault.ErrPermissionDenied) {
+		diags.Append(credentialsNotPermitted(path.Root("credentials"), store.Identity(), name, store.CredentialsLocation(name)))
+		return nil, "", diags
+	}
 	if err != nil {
 		diags.AddError("Cannot read the cloud credentials from Vault", err.Error())
 		return nil, "", diags

@@ -72,7 +72,7 @@ func (e *clusterCredentialsEphemeral) Configure(_ context.Context, req ephemeral
 // cluster is unknown (an error on cluster), or planned in this run and the CLI can defer, in which
 // case the resource opens at apply, once the cluster exists. what names what is opened, for the hint.
 func (b *backends) openCluster(ctx context.Context, name, what string, req ephemeral.OpenRequest, resp *ephemeral.OpenResponse) (registeredCluster, bool) {
-	cluster, found, diags := b.Cluster(ctx, name)
+	cluster, found, diags := b.Cluster(ctx, name, path.Root("cluster"))
 	if resp.Diagnostics.Append(diags...); diags.HasError() {
 		return cluster, false
 	}

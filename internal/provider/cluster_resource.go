@@ -273,6 +273,9 @@ func (r *clusterResource) Create(ctx context.Context, req resource.CreateRequest
 			fmt.Sprintf("Vault already holds a kubeconfig for cluster %q. If it belongs to this configuration, import it "+
 				"(terraform import <address> %s); otherwise choose another name.", name, name))
 		return
+	case errors.Is(err, vault.ErrPermissionDenied):
+		resp.Diagnostics.Append(clusterNotPermitted(path.Root("name"), store.Identity(), name, store.KubeconfigLocation(name), err))
+		return
 	case !errors.Is(err, vault.ErrNotFound):
 		resp.Diagnostics.AddError("Cannot check Vault for the cluster", err.Error())
 		return
@@ -387,12 +390,21 @@ func (r *clusterResource) ModifyPlan(ctx context.Context, req resource.ModifyPla
 	defer func() {
 		r.backends.checkPolicy(ctx, "idp_cluster", policyClusterFrom(ctx, req, "name", true), req, resp)
 	}()
-	if req.State.Raw.IsNull() || req.Plan.Raw.IsNull() {
+	if req.Plan.Raw.IsNull() || r.backends == nil {
 		return
 	}
 	var plan, state clusterModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if !req.State.Raw.IsNull() {
+		resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	}
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	resp.Diagnostics.Append(r.checkVaultPermissions(ctx, plan, state, req.State.Raw.IsNull())...)
+	if req.State.Raw.IsNull() {
+		return
+	}
 	if resp.Diagnostics.HasError() || !isCloud(plan.Cloud.ValueString()) || plan.KubernetesVersion.IsUnknown() {
 		return
 	}
@@ -513,4 +525,37 @@ func (r *clusterResource) ImportState(ctx context.Context, req resource.ImportSt
 	}
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("name"), req.ID)...)
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), req.ID)...)
+}
+
+// checkVaultPermissions refuses at plan what the Vault login may not do, as a team's login may not
+// use another team's credentials or clusters: creating or registering a cluster writes its kubeconfig,
+// and a cloud cluster reads its credentials. It asks Vault only when either is planned to happen.
+func (r *clusterResource) checkVaultPermissions(ctx context.Context, plan, state clusterModel, creating bool) diag.Diagnostics {
+	credentials := ""
+	if isCloud(plan.Cloud.ValueString()) && !plan.Credentials.IsUnknown() && (creating || !plan.Credentials.Equal(state.Credentials)) {
+		credentials = plan.Credentials.ValueString()
+	}
+	if plan.Name.IsUnknown() || plan.Cloud.IsUnknown() || (!creating && credentials == "") || !r.backends.vaultConfigured() {
+		return nil
+	}
+	if credentials != "" && !vault.ValidCredentialsName(credentials) {
+		return nil // ValidateConfig has said so
+	}
+	store, diags := r.backends.Vault(ctx)
+	if diags.HasError() {
+		return diags
+	}
+	name := plan.Name.ValueString()
+	allowed, err := store.ClusterAccess(ctx, name, credentials)
+	if err != nil {
+		diags.Append(r.backends.vaultError("Cannot check what this Vault login may do", err, ""))
+		return diags
+	}
+	if creating && !allowed.WriteKubeconfig {
+		diags.Append(clusterNotPermitted(path.Root("name"), store.Identity(), name, store.KubeconfigLocation(name), vault.ErrPermissionDenied))
+	}
+	if credentials != "" && !allowed.ReadCredentials {
+		diags.Append(credentialsNotPermitted(path.Root("credentials"), store.Identity(), credentials, store.CredentialsLocation(credentials)))
+	}
+	return diags
 }

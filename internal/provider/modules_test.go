@@ -95,6 +95,9 @@ func TestAccModules(t *testing.T) {
 				if err := checkAccessGone(t, grant)(nil); err != nil {
 					t.Error(err)
 				}
+				if err := checkTeamsGone(t, "module-team")(nil); err != nil {
+					t.Error(err)
+				}
 			}
 		})
 	}

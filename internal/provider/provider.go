@@ -168,7 +168,7 @@ func (p *idpProvider) Configure(ctx context.Context, req provider.ConfigureReque
 }
 
 func (p *idpProvider) Resources(context.Context) []func() resource.Resource {
-	return []func() resource.Resource{newClusterResource, newAppResource, newAddonStackResource, newAccessResource}
+	return []func() resource.Resource{newClusterResource, newAppResource, newAddonStackResource, newAccessResource, newTeamResource}
 }
 
 func (p *idpProvider) DataSources(context.Context) []func() datasource.DataSource {

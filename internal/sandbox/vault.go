@@ -11,12 +11,16 @@ import (
 	vaultapi "github.com/hashicorp/vault/api"
 )
 
-// providerVaultPolicy is what the provider's AppRole may do: manage everything under the default prefix
-// of the default KV v2 mount, and nothing else.
+// providerVaultPolicy is what the provider's AppRole may do, as the platform team's runs: manage
+// everything under the default prefix of the default KV v2 mount, and the teams' policies and AppRole
+// roles (idp_team), and nothing else. Writing policies is as good as any access: only the platform
+// team's runs get it.
 const providerVaultPolicy = `
-path "secret/data/idp/*"     { capabilities = ["create", "read", "update", "delete", "list"] }
-path "secret/metadata/idp/*" { capabilities = ["read", "delete", "list"] }
-path "sys/mounts"            { capabilities = ["read"] }
+path "secret/data/idp/*"                 { capabilities = ["create", "read", "update", "delete", "list"] }
+path "secret/metadata/idp/*"             { capabilities = ["read", "delete", "list"] }
+path "sys/mounts"                        { capabilities = ["read"] }
+path "sys/policies/acl/idp-team-*"       { capabilities = ["create", "read", "update", "delete"] }
+path "auth/approle/role/idp-team-*"      { capabilities = ["create", "read", "update", "delete"] }
 `
 
 // vaultEndpoint is how the sandbox's Vault is reached: as root, and as the provider's AppRole.

@@ -40,9 +40,53 @@ const maxRetries = 3
 
 // Client is logged in to Vault.
 type Client struct {
-	api     *vaultapi.Client
-	kvMount string
-	prefix  string
+	api          *vaultapi.Client
+	kvMount      string
+	prefix       string
+	appRoleMount string
+	identity     Identity
+}
+
+// Identity is who the client is logged in as, for diagnostics that say who was refused.
+type Identity struct {
+	// Method is "token", "approle" or "jwt".
+	Method string
+	// Name is the token's display name, or the AppRole or JWT role.
+	Name string
+}
+
+// Team is the team whose runs the login belongs to: the role is a team role (idp-team-<team>).
+func (i Identity) Team() (string, bool) {
+	if i.Method == "token" {
+		return "", false
+	}
+	if team, ok := strings.CutPrefix(i.Name, teamPrefix); ok && team != "" {
+		return team, true
+	}
+	return "", false
+}
+
+func (i Identity) String() string {
+	if team, ok := i.Team(); ok {
+		return fmt.Sprintf("team %q (Vault %s role %q)", team, i.Method, i.Name)
+	}
+	if i.Method == "token" {
+		return fmt.Sprintf("the Vault token %q", i.Name)
+	}
+	return fmt.Sprintf("the Vault %s role %q", i.Method, i.Name)
+}
+
+// ErrPermissionDenied is returned when Vault's policies for the login do not allow a request.
+var ErrPermissionDenied = errors.New("permission denied by Vault")
+
+// denied marks an answer of 403 with ErrPermissionDenied, which Vault also gives for a path that does
+// not exist when the policies do not reach it.
+func denied(err error) error {
+	var respErr *vaultapi.ResponseError
+	if errors.As(err, &respErr) && respErr.StatusCode == http.StatusForbidden {
+		return fmt.Errorf("%w: %w", ErrPermissionDenied, err)
+	}
+	return err
 }
 
 // ErrLoginRejected is returned when Vault refuses the configured credentials.
@@ -74,41 +118,57 @@ func NewClient(ctx context.Context, cfg Config) (*Client, error) {
 		return nil, fmt.Errorf("cannot build a Vault client for %s: %w", cfg.Address, err)
 	}
 	api.ClearNamespace()
-	c := &Client{api: api, kvMount: cfg.KVMount, prefix: cfg.Prefix}
+	c := &Client{api: api, kvMount: cfg.KVMount, prefix: cfg.Prefix, appRoleMount: withDefault(cfg.AppRoleMount, "approle")}
 	switch {
 	case cfg.Token != "":
 		api.SetToken(cfg.Token)
-		if _, err := api.Auth().Token().LookupSelfWithContext(ctx); err != nil {
+		self, err := api.Auth().Token().LookupSelfWithContext(ctx)
+		if err != nil {
 			return nil, loginError("token", err)
 		}
+		displayName, _ := self.Data["display_name"].(string)
+		c.identity = Identity{Method: "token", Name: displayName}
 	case cfg.AppRoleRoleID != "":
-		if err := c.login(ctx, cfg.AppRoleMount, map[string]any{"role_id": cfg.AppRoleRoleID, "secret_id": cfg.AppRoleSecretID}); err != nil {
+		auth, err := c.login(ctx, cfg.AppRoleMount, map[string]any{"role_id": cfg.AppRoleRoleID, "secret_id": cfg.AppRoleSecretID})
+		if err != nil {
 			return nil, loginError("AppRole at auth/"+cfg.AppRoleMount, err)
 		}
+		c.identity = Identity{Method: "approle", Name: auth.Metadata["role_name"]}
 	case cfg.JWTRole != "":
-		if err := c.login(ctx, cfg.JWTMount, map[string]any{"role": cfg.JWTRole, "jwt": cfg.JWT}); err != nil {
+		if _, err := c.login(ctx, cfg.JWTMount, map[string]any{"role": cfg.JWTRole, "jwt": cfg.JWT}); err != nil {
 			return nil, loginError("JWT role "+strconv.Quote(cfg.JWTRole)+" at auth/"+cfg.JWTMount, err)
 		}
+		c.identity = Identity{Method: "jwt", Name: cfg.JWTRole}
 	default:
 		return nil, errors.New("no Vault login method is configured")
 	}
 	return c, nil
 }
 
-func (c *Client) login(ctx context.Context, mount string, body map[string]any) error {
+func (c *Client) login(ctx context.Context, mount string, body map[string]any) (*vaultapi.SecretAuth, error) {
 	// A refused login is final, and Vault before 1.14 answers a wrong AppRole secret with a 500 that the
 	// client would otherwise retry with backoff.
 	c.api.SetMaxRetries(0)
 	defer c.api.SetMaxRetries(maxRetries)
 	secret, err := c.api.Logical().WriteWithContext(ctx, "auth/"+mount+"/login", body)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if secret == nil || secret.Auth == nil || secret.Auth.ClientToken == "" {
-		return errors.New("the login response carried no token")
+		return nil, errors.New("the login response carried no token")
 	}
 	c.api.SetToken(secret.Auth.ClientToken)
-	return nil
+	return secret.Auth, nil
+}
+
+// Identity is who the client is logged in as.
+func (c *Client) Identity() Identity { return c.identity }
+
+func withDefault(value, fallback string) string {
+	if value == "" {
+		return fallback
+	}
+	return value
 }
 
 // retryTransient is Vault's retry policy (5xx, 412 and failed connections) except for attempts that

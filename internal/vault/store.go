@@ -57,7 +57,7 @@ func (c *Client) PutKubeconfig(ctx context.Context, cluster string, kc Kubeconfi
 		"origin":     kc.Origin,
 	})
 	if err != nil {
-		return fmt.Errorf("cannot write the kubeconfig of cluster %q to %s/%s: %w", cluster, c.kvMount, path, err)
+		return fmt.Errorf("cannot write the kubeconfig of cluster %q to %s/%s: %w", cluster, c.kvMount, path, denied(err))
 	}
 	return nil
 }
@@ -73,7 +73,7 @@ func (c *Client) GetKubeconfig(ctx context.Context, cluster string) (Kubeconfig,
 		return Kubeconfig{}, fmt.Errorf("kubeconfig of cluster %q: %w", cluster, ErrNotFound)
 	}
 	if err != nil {
-		return Kubeconfig{}, fmt.Errorf("cannot read the kubeconfig of cluster %q from %s/%s: %w", cluster, c.kvMount, path, err)
+		return Kubeconfig{}, fmt.Errorf("cannot read the kubeconfig of cluster %q from %s/%s: %w", cluster, c.kvMount, path, denied(err))
 	}
 	field := func(name string) string {
 		value, _ := secret.Data[name].(string)
@@ -90,7 +90,7 @@ func (c *Client) DeleteKubeconfig(ctx context.Context, cluster string) error {
 		return err
 	}
 	if err := c.api.KVv2(c.kvMount).DeleteMetadata(ctx, path); err != nil {
-		return fmt.Errorf("cannot delete the kubeconfig of cluster %q at %s/%s: %w", cluster, c.kvMount, path, err)
+		return fmt.Errorf("cannot delete the kubeconfig of cluster %q at %s/%s: %w", cluster, c.kvMount, path, denied(err))
 	}
 	return nil
 }
@@ -118,7 +118,7 @@ func (c *Client) GetCredentials(ctx context.Context, name string) (map[string]st
 		return nil, fmt.Errorf("credentials %q: %w", name, ErrNotFound)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("cannot read credentials %q from %s/%s: %w", name, c.kvMount, path, err)
+		return nil, fmt.Errorf("cannot read credentials %q from %s/%s: %w", name, c.kvMount, path, denied(err))
 	}
 	fields := map[string]string{}
 	for key, value := range secret.Data {

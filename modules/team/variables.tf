@@ -1,9 +1,9 @@
 variable "name" {
-  description = "Name of the team: its Keycloak group is team-<name>, its namespace is named after it by default, and the namespace's objects carry it in the platform.idp.dev/team label."
+  description = "Name of the team: its Vault policy and AppRole role are idp-team-<name>, its Keycloak group is team-<name>, its namespace is named after it by default, and the namespace's objects carry it in the platform.idp.dev/team label."
   type        = string
   validation {
-    condition     = can(regex("^[a-z0-9]([-a-z0-9]{0,56}[a-z0-9])?$", var.name))
-    error_message = "name must be a DNS-1123 label of at most 58 characters (team-<name> is at most 63)."
+    condition     = can(regex("^[a-z0-9]([-a-z0-9]{0,52}[a-z0-9])?$", var.name))
+    error_message = "name must be a DNS-1123 label of at most 54 characters (idp-team-<name> names its Vault policy)."
   }
 }
 
@@ -57,10 +57,17 @@ variable "group" {
   }
 }
 
-variable "manage_group" {
-  description = "Create the group when it does not exist (and delete it with the team's last access, if the module created it). When false the group must exist in Keycloak."
-  type        = bool
-  default     = true
+variable "owned_clusters" {
+  description = "Clusters the team owns in Vault: names, or a prefix followed by *. The team's runs may read and write their kubeconfigs (an admin kubeconfig is full control of a cluster, so list only the team's own), and read its credentials under credentials/<name>/; nothing else. <name>-* when null."
+  type        = list(string)
+  default     = null
+}
+
+variable "token_ttl" {
+  description = "How long a Vault login of the team's AppRole lasts, from 1m to 24h."
+  type        = string
+  default     = "1h"
+  nullable    = false
 }
 
 variable "quota" {

@@ -77,6 +77,14 @@ run "install" {
     condition     = output.status["module-team"] == "active"
     error_message = "the team's access is not active"
   }
+  assert {
+    condition     = output.vault_policy == "idp-team-module-team" && idp_team.this.clusters == tolist(["module-team-*"]) && idp_team.this.keycloak_group == "team-module-team"
+    error_message = "the team's Vault policy is not idp-team-<name>, reaching its own clusters, with its group"
+  }
+  assert {
+    condition     = can(regex("path \"secret/data/idp/credentials/module-team/\\*\"", idp_team.this.vault_policy_document)) && output.approle_role_id != ""
+    error_message = "the team's Vault policy does not reach its credentials, or it has no AppRole role"
+  }
 }
 
 run "add_member_and_shrink_quota" {

@@ -1,0 +1,7 @@
+# Written by terraform-provider-idp (idp_team) for team data: its cloud credentials and its clusters' kubeconfigs.
+path "secret/data/idp/credentials/data/*" {
+  capabilities = ["read"]
+}
+path "secret/metadata/idp/credentials/data/*" {
+  capabilities = ["read", "list"]
+}
