@@ -75,6 +75,10 @@ type (
 		UserGroups(ctx context.Context, userID string) ([]string, error)
 		access.Realm
 	}
+	// policyAPI is the policy set every resource's plan is checked against.
+	policyAPI interface {
+		Evaluate(ctx context.Context, in policy.Input) ([]policy.Result, error)
+	}
 	// accessRecordsAPI keeps the AccessGrant records of time-bound grants in the management cluster.
 	accessRecordsAPI interface {
 		Apply(ctx context.Context, record access.Record) error
@@ -103,7 +107,7 @@ type backends struct {
 	vault             vaultAPI
 	keycloak          keycloakAPI
 	accessRecords     accessRecordsAPI
-	policyEngine      *policy.Engine
+	policyEngine      policyAPI
 	// policyClusters caches the cluster context policies see, by cluster name.
 	policyClusters map[string]policy.ClusterContext
 	// helmEngines holds one engine per cluster kubeconfig, so the releases of a cluster share its
@@ -238,7 +242,7 @@ func (b *backends) Keycloak(ctx context.Context) (keycloakAPI, diag.Diagnostics)
 
 // Policy returns the policy engine, loaded and prepared once per provider process. A policy set that
 // does not load is an error every time, never a silent pass.
-func (b *backends) Policy(ctx context.Context) (*policy.Engine, diag.Diagnostics) {
+func (b *backends) Policy(ctx context.Context) (policyAPI, diag.Diagnostics) {
 	b.policyMu.Lock()
 	defer b.policyMu.Unlock()
 	if b.policyEngine != nil {

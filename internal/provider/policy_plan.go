@@ -40,7 +40,11 @@ func (b *backends) checkPolicy(ctx context.Context, typeName string, cluster pol
 		resp.Diagnostics.AddError("Cannot give the planned change to the policies", err.Error())
 		return
 	}
-	input := policy.Input{Change: change, IDP: policy.Context{Team: b.configs.policy.team, Identity: b.configs.policy.identity}}
+	team, diags := b.policyTeam(ctx)
+	if resp.Diagnostics.Append(diags...); diags.HasError() {
+		return
+	}
+	input := policy.Input{Change: change, IDP: policy.Context{Team: team, Identity: b.configs.policy.identity}}
 	if cluster.name != "" {
 		input.IDP.Cluster = b.policyClusterContext(ctx, cluster)
 	}
@@ -289,4 +293,27 @@ func policyError(err error) diag.Diagnostics {
 	return diag.Diagnostics{diag.NewErrorDiagnostic("Cannot load the policies",
 		err.Error()+"\n\nThe provider's policy block asks for policies, and none is applied unless all of them load: fix the "+
 			"policy files (opa check), or remove the policy block.")}
+}
+
+// policyTeam is the team the policies see. A provider logged in to Vault with a team's role (idp_team)
+// is that team, whatever the policy block says, so that a team's runs cannot claim another team's
+// rules; otherwise it is the policy block's team.
+func (b *backends) policyTeam(ctx context.Context) (string, diag.Diagnostics) {
+	configured := b.configs.policy.team
+	if !b.vaultConfigured() {
+		return configured, nil
+	}
+	store, diags := b.Vault(ctx)
+	if diags.HasError() {
+		return "", diags // fail closed: who the caller is decides what the policies allow
+	}
+	team, ok := store.Identity().Team()
+	switch {
+	case !ok:
+		return configured, nil
+	case configured != "" && configured != team:
+		return "", diag.Diagnostics{diag.NewAttributeErrorDiagnostic(path.Root("policy").AtName("team"), "Team does not match the Vault login",
+			fmt.Sprintf("policy.team is %q, but the provider logs in to Vault as %s. Leave policy.team unset for a team's runs, or set it to %q.", configured, store.Identity(), team))}
+	}
+	return team, nil
 }

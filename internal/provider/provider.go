@@ -121,7 +121,7 @@ func (p *idpProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *
 					},
 					"bundle":      stringAttr("policy", "bundle", "An OPA bundle (`.tar.gz` or directory) evaluated beside the shipped library.", false),
 					"enforcement": stringAttr("policy", "enforcement", "`mandatory` (default): a deny fails the plan; `advisory`: denies are warnings.", false),
-					"team":        stringAttr("policy", "team", "The caller's team, as the policies see it (`input.idp.team`); e.g. only the platform team may grant cluster-admin. Set it from the CI system's identity.", false),
+					"team":        stringAttr("policy", "team", "The caller's team, as the policies see it (`input.idp.team`); e.g. only the platform team may grant cluster-admin. When the provider logs in to Vault with a team's role (`idp_team`), the team is that role's, and a different `team` here is an error; otherwise set it from the CI system's identity.", false),
 					"identity":    stringAttr("policy", "identity", "The caller (a user or workload identity), as the policies see it (`input.idp.identity`).", false),
 				},
 			},

@@ -6,6 +6,7 @@ import (
 	"os"
 	"regexp"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
@@ -229,6 +230,11 @@ resource "idp_cluster" "mine" {
 			reason: "Another team's registered cluster cannot be read either.",
 			config: provider + "\ndata \"idp_cluster\" \"theirs\" {\n  name = \"" + other + "-wl\"\n}\n",
 			want:   regexp.MustCompile(`(?s)Cluster not permitted.*may\s+not\s+use\s+cluster\s+"` + other + `-wl"`),
+		},
+		{
+			reason: "A team's runs are that team to the policies: they cannot claim to be the platform team.",
+			config: strings.Replace(awsCluster(team+"-one", team+"/aws"), "  vault {", "  policy {\n    team = \"platform\"\n  }\n  vault {", 1),
+			want:   regexp.MustCompile(`(?s)Team does not match the Vault login.*policy.team is "platform", but the provider logs in to Vault as\s+team\s+"` + team + `"`),
 		},
 		{
 			reason: "What the team owns it may use: its own credentials plan a cluster of its own.",
