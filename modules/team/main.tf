@@ -38,8 +38,8 @@ resource "idp_app" "namespace" {
 resource "idp_access" "this" {
   for_each = toset(var.clusters)
 
-  cluster      = each.key
-  group = idp_team.this.keycloak_group
+  cluster = each.key
+  group   = idp_team.this.keycloak_group
   # The team creates the group before the accesses plan against it (false would look it up at plan,
   # before the first apply makes it); grants never delete a team's group, only their members leave it.
   manage_group = true
