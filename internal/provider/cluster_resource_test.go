@@ -32,14 +32,7 @@ var writeOnlyCLIs = []tfversion.TerraformVersionCheck{tfversion.SkipBelow(tfvers
 // sandboxVault is the sandbox's Vault as root, to check and tamper with what the provider stored.
 func sandboxVault(t *testing.T) *vaultapi.KVv2 {
 	t.Helper()
-	config := vaultapi.DefaultConfig()
-	config.Address = os.Getenv("IDP_VAULT_ADDRESS")
-	client, err := vaultapi.NewClient(config)
-	if err != nil {
-		t.Fatal(err)
-	}
-	client.SetToken(os.Getenv(sandbox.EnvVaultRootToken))
-	return client.KVv2("secret")
+	return sandboxVaultRoot(t).KVv2("secret")
 }
 
 func kubeconfigPath(cluster string) string { return "idp/clusters/" + cluster + "/kubeconfig" }

@@ -19,6 +19,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
@@ -174,36 +175,31 @@ func (r *teamResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRe
 }
 
 func (r *teamResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
-	var plan teamModel
-	if resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...); resp.Diagnostics.HasError() {
-		return
-	}
-	timeout, diags := plan.Timeouts.Create(ctx, 2*time.Minute)
-	if resp.Diagnostics.Append(diags...); diags.HasError() {
-		return
-	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	resp.Diagnostics.Append(r.apply(ctx, &plan)...)
-	if !resp.Diagnostics.HasError() {
-		resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
-	}
+	r.write(ctx, req.Plan, func(model teamModel) (time.Duration, diag.Diagnostics) {
+		return model.Timeouts.Create(ctx, 2*time.Minute)
+	}, &resp.State, &resp.Diagnostics)
 }
 
 func (r *teamResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	r.write(ctx, req.Plan, func(model teamModel) (time.Duration, diag.Diagnostics) {
+		return model.Timeouts.Update(ctx, 2*time.Minute)
+	}, &resp.State, &resp.Diagnostics)
+}
+
+// write is Create and Update alike: both make Vault and Keycloak match the plan.
+func (r *teamResource) write(ctx context.Context, planned tfsdk.Plan, timeout func(teamModel) (time.Duration, diag.Diagnostics), state *tfsdk.State, diags *diag.Diagnostics) {
 	var plan teamModel
-	if resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...); resp.Diagnostics.HasError() {
+	if diags.Append(planned.Get(ctx, &plan)...); diags.HasError() {
 		return
 	}
-	timeout, diags := plan.Timeouts.Update(ctx, 2*time.Minute)
-	if resp.Diagnostics.Append(diags...); diags.HasError() {
+	limit, d := timeout(plan)
+	if diags.Append(d...); d.HasError() {
 		return
 	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
+	ctx, cancel := context.WithTimeout(ctx, limit)
 	defer cancel()
-	resp.Diagnostics.Append(r.apply(ctx, &plan)...)
-	if !resp.Diagnostics.HasError() {
-		resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+	if diags.Append(r.apply(ctx, &plan)...); !diags.HasError() {
+		diags.Append(state.Set(ctx, &plan)...)
 	}
 }
 
