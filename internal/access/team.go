@@ -45,8 +45,11 @@ func (e Engine) EnsureTeamGroup(ctx context.Context, team, name string) (TeamGro
 			return TeamGroup{}, err
 		}
 		// Another process created it in between; it is adopted like any group that exists.
-		if group, found, err = e.Realm.FindGroup(ctx, name); err != nil || !found {
-			return TeamGroup{}, fmt.Errorf("group %q was created and is gone again: %w", name, err)
+		if group, found, err = e.Realm.FindGroup(ctx, name); err != nil {
+			return TeamGroup{}, err
+		}
+		if !found {
+			return TeamGroup{}, fmt.Errorf("group %q was created and is gone again", name)
 		}
 	}
 	if owners := group.Attributes[attributeTeam]; len(owners) > 0 && !slices.Equal(owners, []string{team}) {
@@ -86,7 +89,8 @@ func (e Engine) ReleaseTeamGroup(ctx context.Context, team, name string) error {
 	}
 	created := slices.Contains(group.Attributes[attributeTeamCreated], "true")
 	inUse := len(grantEntries(group)) > 0
-	if created && !inUse {
+	// A group grants created, which they left to the team, goes as well once no grant uses it.
+	if !inUse && (created || slices.Contains(group.Attributes[attributeCreatedBy], ManagedBy)) {
 		return e.Realm.DeleteGroup(ctx, group.ID)
 	}
 	attributes := maps.Clone(group.Attributes)

@@ -32,6 +32,10 @@ func TestTeamGroup(t *testing.T) {
 			existing:  map[string][]string{"owner": {"hr"}},
 			wantAfter: map[string][]string{"owner": {"hr"}},
 		},
+		"GrantCreatedUnused": {
+			reason:   "A group grants created and left to the team goes with it once no grant uses it, so nothing is left behind.",
+			existing: map[string][]string{attributeCreatedBy: {ManagedBy}},
+		},
 		"CreatedInUse": {
 			reason:      "A group the team created that a grant still uses passes to the grants, whose last deletes it.",
 			wantCreated: true,

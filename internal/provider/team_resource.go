@@ -301,12 +301,18 @@ func (r *teamResource) Read(ctx context.Context, req resource.ReadRequest, resp 
 	state.PolicyDocument = types.StringValue(stored.Policy)
 	state.AppRoleRoleID = types.StringValue(stored.RoleID)
 	state.KeycloakGroupID = types.StringValue(group.ID) // "" when the group is gone: the plan recreates it
-	clusters, d := types.ListValueFrom(ctx, types.StringType, stored.Clusters)
-	resp.Diagnostics.Append(d...)
-	if stored.Clusters == nil {
-		clusters = types.ListValueMust(types.StringType, []attr.Value{})
+	// Vault gives the clusters sorted; the state keeps the configured order while they are the same.
+	var prior []string
+	resp.Diagnostics.Append(state.Clusters.ElementsAs(ctx, &prior, true)...)
+	prior = slices.Compact(slices.Sorted(slices.Values(prior)))
+	if state.Clusters.IsNull() || !slices.Equal(prior, stored.Clusters) {
+		clusters, d := types.ListValueFrom(ctx, types.StringType, stored.Clusters)
+		resp.Diagnostics.Append(d...)
+		if stored.Clusters == nil {
+			clusters = types.ListValueMust(types.StringType, []attr.Value{})
+		}
+		state.Clusters = clusters
 	}
-	state.Clusters = clusters
 	if ttl, err := time.ParseDuration(state.TokenTTL.ValueString()); err != nil || ttl != stored.TokenTTL {
 		state.TokenTTL = types.StringValue(stored.TokenTTL.String())
 	}
