@@ -203,15 +203,22 @@ func (r *teamResource) write(ctx context.Context, planned tfsdk.Plan, timeout fu
 	}
 }
 
+// clients are the two backends a team lives in.
+func (r *teamResource) clients(ctx context.Context) (vaultAPI, keycloakAPI, diag.Diagnostics) {
+	store, diags := r.backends.Vault(ctx)
+	if diags.HasError() {
+		return nil, nil, diags
+	}
+	realm, d := r.backends.Keycloak(ctx)
+	diags.Append(d...)
+	return store, realm, diags
+}
+
 // apply writes the team's Vault policy and role, then its group. Both steps replace what is there, so
 // an apply interrupted between them converges on the next one.
 func (r *teamResource) apply(ctx context.Context, plan *teamModel) diag.Diagnostics {
-	store, diags := r.backends.Vault(ctx)
+	store, realm, diags := r.clients(ctx)
 	if diags.HasError() {
-		return diags
-	}
-	realm, d := r.backends.Keycloak(ctx)
-	if diags.Append(d...); diags.HasError() {
 		return diags
 	}
 	team, ok := teamFrom(ctx, *plan, &diags)
@@ -257,11 +264,7 @@ func (r *teamResource) Read(ctx context.Context, req resource.ReadRequest, resp 
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	store, diags := r.backends.Vault(ctx)
-	if resp.Diagnostics.Append(diags...); diags.HasError() {
-		return
-	}
-	realm, diags := r.backends.Keycloak(ctx)
+	store, realm, diags := r.clients(ctx)
 	if resp.Diagnostics.Append(diags...); diags.HasError() {
 		return
 	}
@@ -337,11 +340,7 @@ func (r *teamResource) Delete(ctx context.Context, req resource.DeleteRequest, r
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	store, diags := r.backends.Vault(ctx)
-	if resp.Diagnostics.Append(diags...); diags.HasError() {
-		return
-	}
-	realm, diags := r.backends.Keycloak(ctx)
+	store, realm, diags := r.clients(ctx)
 	if resp.Diagnostics.Append(diags...); diags.HasError() {
 		return
 	}
