@@ -76,6 +76,7 @@ type Engine struct {
 	rules    []rule
 	packages []string // packages of the rules, for exceptions
 	advisory bool
+	offering Offering
 }
 
 // rule is a deny, violation or warn rule the query collects, bound to variable r<index>.
@@ -131,10 +132,14 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 			e.packages = append(e.packages, r.pkg)
 		}
 	}
+	store := inmem.NewFromObject(set.data)
+	if e.offering, err = evaluateOffering(ctx, compiler, store); err != nil {
+		return nil, err
+	}
 	query, err := rego.New(
 		rego.Query(e.queryText()),
 		rego.Compiler(compiler),
-		rego.Store(inmem.NewFromObject(set.data)),
+		rego.Store(store),
 		rego.StrictBuiltinErrors(true),
 	).PrepareForEval(ctx)
 	if err != nil {
@@ -143,6 +148,9 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 	e.query = query
 	return e, nil
 }
+
+// Offering is what the platform offers cloud clusters under these policies' settings.
+func (e *Engine) Offering() Offering { return e.offering }
 
 // capabilities are this OPA's built-ins without the non-deterministic ones (http.send, net.*,
 // time.now_ns, rand.intn, uuid.rfc4122, opa.runtime, ...): a plan's verdict depends on the plan and

@@ -40,9 +40,11 @@ type (
 		PutKubeconfig(ctx context.Context, cluster string, kc vault.Kubeconfig) error
 		GetKubeconfig(ctx context.Context, cluster string) (vault.Kubeconfig, error)
 		DeleteKubeconfig(ctx context.Context, cluster string) error
+		ListClusters(ctx context.Context) ([]string, error)
 		Identity() vault.Identity
 		ClusterAccess(ctx context.Context, cluster, credentials string) (vault.ClusterAccess, error)
 		PutTeam(ctx context.Context, team vault.Team) (vault.TeamState, error)
+		ClusterOverlaps(ctx context.Context, team vault.Team) ([]vault.ClusterOverlap, error)
 		GetTeam(ctx context.Context, name string) (vault.TeamState, error)
 		DeleteTeam(ctx context.Context, name string) error
 		AppRoleMount() string
@@ -52,6 +54,7 @@ type (
 		FinishCreate(ctx context.Context, name string) error
 		Apply(ctx context.Context, cluster crossplane.Cluster) error
 		Get(ctx context.Context, name string) (crossplane.Cluster, crossplane.Status, error)
+		ListClusters(ctx context.Context) ([]crossplane.Cluster, []crossplane.Status, error)
 		WaitReady(ctx context.Context, name string, progress func(crossplane.Status)) (crossplane.Status, error)
 		Kubeconfig(ctx context.Context, secretRef string) ([]byte, error)
 		Delete(ctx context.Context, name string) error
@@ -78,6 +81,7 @@ type (
 	// policyAPI is the policy set every resource's plan is checked against.
 	policyAPI interface {
 		Evaluate(ctx context.Context, in policy.Input) ([]policy.Result, error)
+		Offering() policy.Offering
 	}
 	// accessRecordsAPI keeps the AccessGrant records of time-bound grants in the management cluster.
 	accessRecordsAPI interface {
@@ -238,6 +242,23 @@ func (b *backends) Keycloak(ctx context.Context) (keycloakAPI, diag.Diagnostics)
 	}
 	b.keycloak = client
 	return client, nil
+}
+
+// Offering is what the platform offers cloud clusters: the configured policies' settings, or without a
+// policy block the shipped library's.
+func (b *backends) Offering(ctx context.Context) (policy.Offering, diag.Diagnostics) {
+	if b.configs.policy == nil {
+		offering, err := policy.DefaultOffering()
+		if err != nil {
+			return policy.Offering{}, policyError(err)
+		}
+		return offering, nil
+	}
+	engine, diags := b.Policy(ctx)
+	if diags.HasError() {
+		return policy.Offering{}, diags
+	}
+	return engine.Offering(), nil
 }
 
 // Policy returns the policy engine, loaded and prepared once per provider process. A policy set that

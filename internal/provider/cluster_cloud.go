@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"regexp"
 	"slices"
 	"sort"
 	"strconv"
@@ -19,43 +18,9 @@ import (
 
 	"github.com/idp-platform/terraform-provider-idp/internal/crossplane"
 	"github.com/idp-platform/terraform-provider-idp/internal/kube"
+	"github.com/idp-platform/terraform-provider-idp/internal/policy"
 	"github.com/idp-platform/terraform-provider-idp/internal/vault"
 )
-
-// The clouds idp_cluster creates clusters on, through the platform's Crossplane compositions.
-var clouds = []string{"aws", "azure", "gcp"}
-
-// cloudRegions are the regions the platform offers per cloud.
-var cloudRegions = map[string][]string{
-	"aws": {"us-east-1", "us-east-2", "us-west-1", "us-west-2", "ca-central-1", "sa-east-1", "eu-west-1", "eu-west-2", "eu-west-3",
-		"eu-central-1", "eu-north-1", "ap-south-1", "ap-northeast-1", "ap-southeast-1", "ap-southeast-2"},
-	"azure": {"eastus", "eastus2", "centralus", "westus2", "westus3", "canadacentral", "northeurope", "westeurope", "uksouth",
-		"francecentral", "germanywestcentral", "swedencentral", "japaneast", "southeastasia", "australiaeast"},
-	"gcp": {"us-central1", "us-east1", "us-east4", "us-west1", "northamerica-northeast1", "southamerica-east1", "europe-west1",
-		"europe-west2", "europe-west3", "europe-west4", "europe-north1", "asia-east1", "asia-northeast1", "asia-southeast1", "australia-southeast1"},
-}
-
-// supportedKubernetesVersions are the minor versions the platform creates and upgrades to.
-var supportedKubernetesVersions = []string{"1.30", "1.31", "1.32", "1.33", "1.34"}
-
-// instanceTypePatterns are the shapes of each cloud's machine type names.
-var instanceTypePatterns = map[string]struct {
-	pattern *regexp.Regexp
-	example string
-}{
-	"aws":   {regexp.MustCompile(`^[a-z][a-z0-9-]*\.(nano|micro|small|medium|large|metal|[0-9]*xlarge)$`), "m6i.large"},
-	"azure": {regexp.MustCompile(`^Standard_[A-Za-z0-9_]+$`), "Standard_D4s_v5"},
-	"gcp":   {regexp.MustCompile(`^[a-z][a-z0-9]*-[a-z0-9-]+$`), "e2-standard-4"},
-}
-
-// poolNamePatterns are the node pool names each cloud accepts (AKS: at most 12 letters and digits).
-var poolNamePatterns = map[string]*regexp.Regexp{
-	"aws":   regexp.MustCompile(`^[a-z][a-z0-9-]{0,39}$`),
-	"azure": regexp.MustCompile(`^[a-z][a-z0-9]{0,11}$`),
-	"gcp":   regexp.MustCompile(`^[a-z][a-z0-9-]{0,39}$`),
-}
-
-const maxPoolSize = 100
 
 type nodePoolModel struct {
 	InstanceType types.String `tfsdk:"instance_type"`
@@ -68,7 +33,7 @@ var nodePoolType = types.ObjectType{AttrTypes: map[string]attr.Type{
 	"instance_type": types.StringType, "min_size": types.Int64Type, "max_size": types.Int64Type, "labels": types.MapType{ElemType: types.StringType},
 }}
 
-func isCloud(cloud string) bool { return slices.Contains(clouds, cloud) }
+func isCloud(cloud string) bool { return slices.Contains(crossplane.Clouds, cloud) }
 
 // validateCloudConfig checks a cloud cluster's attributes, each on its own path.
 func validateCloudConfig(ctx context.Context, config clusterModel) diag.Diagnostics {
@@ -85,14 +50,9 @@ func validateCloudConfig(ctx context.Context, config clusterModel) diag.Diagnost
 		}
 		return !value.IsUnknown()
 	}
-	if required(config.Region, "region", "one of "+strings.Join(cloudRegions[cloud], ", ")) && !slices.Contains(cloudRegions[cloud], config.Region.ValueString()) {
-		diags.AddAttributeError(path.Root("region"), "Unknown region",
-			fmt.Sprintf("%q is not a region the platform offers on %s: %s.", config.Region.ValueString(), cloud, strings.Join(cloudRegions[cloud], ", ")))
-	}
-	if required(config.KubernetesVersion, "kubernetes_version", "a minor version such as 1.33") && !slices.Contains(supportedKubernetesVersions, config.KubernetesVersion.ValueString()) {
-		diags.AddAttributeError(path.Root("kubernetes_version"), "Unsupported Kubernetes version",
-			fmt.Sprintf("%q is not a supported minor version: %s.", config.KubernetesVersion.ValueString(), strings.Join(supportedKubernetesVersions, ", ")))
-	}
+	// Which regions and versions the platform offers is the policy library's to say, at plan (checkOffering).
+	required(config.Region, "region", "a region the platform offers for the cloud, e.g. "+map[string]string{"aws": "eu-west-1", "azure": "westeurope", "gcp": "europe-west1"}[cloud])
+	required(config.KubernetesVersion, "kubernetes_version", "a minor version such as 1.33")
 	if required(config.Credentials, "credentials", "the Vault path of the cloud credentials, e.g. aws/team-payments") && !vault.ValidCredentialsName(config.Credentials.ValueString()) {
 		diags.AddAttributeError(path.Root("credentials"), "Invalid credentials name",
 			fmt.Sprintf("%q must be DNS-1123 labels joined by '/', such as %s/team-payments.", config.Credentials.ValueString(), cloud))
@@ -113,12 +73,13 @@ func validateCloudConfig(ctx context.Context, config clusterModel) diag.Diagnost
 	}
 	for name, pool := range pools {
 		at := path.Root("node_pools").AtMapKey(name)
-		if !poolNamePatterns[cloud].MatchString(name) {
-			diags.AddAttributeError(at, "Invalid node pool name", fmt.Sprintf("%q does not match %s on %s.", name, poolNamePatterns[cloud], cloud))
+		if err := crossplane.CheckPoolName(cloud, name); err != nil {
+			diags.AddAttributeError(at, "Invalid node pool name", err.Error()+".")
 		}
-		if !pool.InstanceType.IsUnknown() && !instanceTypePatterns[cloud].pattern.MatchString(pool.InstanceType.ValueString()) {
-			diags.AddAttributeError(at.AtName("instance_type"), "Invalid instance type",
-				fmt.Sprintf("%q is not a %s machine type, such as %s.", pool.InstanceType.ValueString(), cloud, instanceTypePatterns[cloud].example))
+		if !pool.InstanceType.IsUnknown() {
+			if err := crossplane.CheckMachineType(cloud, pool.InstanceType.ValueString()); err != nil {
+				diags.AddAttributeError(at.AtName("instance_type"), "Invalid instance type", err.Error()+".")
+			}
 		}
 		if pool.MinSize.IsUnknown() || pool.MaxSize.IsUnknown() {
 			continue
@@ -126,11 +87,49 @@ func validateCloudConfig(ctx context.Context, config clusterModel) diag.Diagnost
 		switch minSize, maxSize := pool.MinSize.ValueInt64(), pool.MaxSize.ValueInt64(); {
 		case minSize < 0:
 			diags.AddAttributeError(at.AtName("min_size"), "Invalid node pool size", "min_size must be 0 or more.")
-		case maxSize < 1 || maxSize > maxPoolSize:
-			diags.AddAttributeError(at.AtName("max_size"), "Invalid node pool size", fmt.Sprintf("max_size must be from 1 to %d.", maxPoolSize))
+		case maxSize < 1:
+			diags.AddAttributeError(at.AtName("max_size"), "Invalid node pool size", "max_size must be 1 or more.")
 		case minSize > maxSize:
 			diags.AddAttributeError(at.AtName("min_size"), "Invalid node pool size", fmt.Sprintf("min_size %d exceeds max_size %d.", minSize, maxSize))
 		}
+	}
+	return diags
+}
+
+// checkOffering checks a cloud cluster's plan against what the platform offers (the policy library's
+// settings): the region, the Kubernetes version and each pool's max_size, where the plan sets them
+// anew. A value the platform stopped offering does not fail every later plan of a cluster that keeps it.
+func checkOffering(ctx context.Context, offering policy.Offering, plan, state clusterModel) diag.Diagnostics {
+	var diags diag.Diagnostics
+	cloud := plan.Cloud.ValueString()
+	changed := func(planned, current types.String) bool {
+		return !planned.IsNull() && !planned.IsUnknown() && !planned.Equal(current)
+	}
+	if regions := offering.Regions[cloud]; changed(plan.Region, state.Region) && !slices.Contains(regions, plan.Region.ValueString()) {
+		diags.AddAttributeError(path.Root("region"), "Unknown region",
+			fmt.Sprintf("%q is not a region the platform offers on %s: %s (the policy library's setting regions).",
+				plan.Region.ValueString(), cloud, strings.Join(regions, ", ")))
+	}
+	if changed(plan.KubernetesVersion, state.KubernetesVersion) && !slices.Contains(offering.KubernetesVersions, plan.KubernetesVersion.ValueString()) {
+		diags.AddAttributeError(path.Root("kubernetes_version"), "Unsupported Kubernetes version",
+			fmt.Sprintf("%q is not a minor version the platform offers: %s (the policy library's setting kubernetes_versions).",
+				plan.KubernetesVersion.ValueString(), strings.Join(offering.KubernetesVersions, ", ")))
+	}
+	if plan.NodePools.IsNull() || plan.NodePools.IsUnknown() {
+		return diags
+	}
+	planned, current := map[string]nodePoolModel{}, map[string]nodePoolModel{}
+	diags.Append(plan.NodePools.ElementsAs(ctx, &planned, true)...)
+	if !state.NodePools.IsNull() && !state.NodePools.IsUnknown() {
+		diags.Append(state.NodePools.ElementsAs(ctx, &current, true)...)
+	}
+	for name, pool := range planned {
+		if pool.MaxSize.IsUnknown() || pool.MaxSize.Equal(current[name].MaxSize) || pool.MaxSize.ValueInt64() <= offering.MaxPoolSize {
+			continue
+		}
+		diags.AddAttributeError(path.Root("node_pools").AtMapKey(name).AtName("max_size"), "Invalid node pool size",
+			fmt.Sprintf("max_size %d is above %d, the most nodes a pool may have (the policy library's setting max_pool_size).",
+				pool.MaxSize.ValueInt64(), offering.MaxPoolSize))
 	}
 	return diags
 }

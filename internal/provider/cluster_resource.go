@@ -22,6 +22,7 @@ import (
 
 	"github.com/idp-platform/terraform-provider-idp/internal/crossplane"
 	"github.com/idp-platform/terraform-provider-idp/internal/kube"
+	"github.com/idp-platform/terraform-provider-idp/internal/policy"
 	"github.com/idp-platform/terraform-provider-idp/internal/vault"
 )
 
@@ -79,6 +80,11 @@ func (r *clusterResource) Metadata(_ context.Context, req resource.MetadataReque
 func (r *clusterResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
 	keep := []planmodifier.String{stringplanmodifier.UseStateForUnknown()}
 	replace := []planmodifier.String{stringplanmodifier.RequiresReplace()}
+	offering, err := policy.DefaultOffering()
+	if err != nil {
+		resp.Diagnostics.AddError("The shipped policy library is broken", err.Error())
+		return
+	}
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "A Kubernetes cluster of the platform. With `cloud = \"aws\"`, `\"azure\"` or `\"gcp\"` the " +
 			"platform creates it (EKS, AKS, GKE) through its Crossplane compositions in the management cluster, with " +
@@ -104,18 +110,20 @@ func (r *clusterResource) Schema(ctx context.Context, _ resource.SchemaRequest, 
 				Required: true,
 				MarkdownDescription: "Where the cluster runs: `aws`, `azure` or `gcp` (created by the platform), or `existing` " +
 					"(registered). Changing it replaces the cluster.",
-				Validators:    []validator.String{stringvalidator.OneOf(append([]string{cloudExisting}, clouds...)...)},
+				Validators:    []validator.String{stringvalidator.OneOf(append([]string{cloudExisting}, crossplane.Clouds...)...)},
 				PlanModifiers: replace,
 			},
 			"region": schema.StringAttribute{
-				Optional:            true,
-				MarkdownDescription: "Region of a created cluster, one the platform offers for the cloud (e.g. `eu-west-1`, `westeurope`, `europe-west1`). Changing it replaces the cluster.",
-				PlanModifiers:       replace,
+				Optional: true,
+				MarkdownDescription: "Region of a created cluster, one the platform offers for the cloud (the policy library's setting `regions`, " +
+					"e.g. `eu-west-1`, `westeurope`, `europe-west1`), checked at plan. Changing it replaces the cluster.",
+				PlanModifiers: replace,
 			},
 			"kubernetes_version": schema.StringAttribute{
 				Optional: true,
-				MarkdownDescription: fmt.Sprintf("Kubernetes minor version of a created cluster: %s. Upgrades go one minor version "+
-					"at a time, in place.", strings.Join(supportedKubernetesVersions, ", ")),
+				MarkdownDescription: fmt.Sprintf("Kubernetes minor version of a created cluster, one the platform offers (the policy "+
+					"library's setting `kubernetes_versions`, by default %s), checked at plan. Upgrades go one minor version at a time, in place.",
+					strings.Join(offering.KubernetesVersions, ", ")),
 			},
 			"credentials": schema.StringAttribute{
 				Optional: true,
@@ -131,7 +139,7 @@ func (r *clusterResource) Schema(ctx context.Context, _ resource.SchemaRequest, 
 				NestedObject: schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{
 					"instance_type": schema.StringAttribute{Required: true, MarkdownDescription: "Machine type, e.g. `m6i.large`, `Standard_D4s_v5`, `e2-standard-4`."},
 					"min_size":      schema.Int64Attribute{Required: true, MarkdownDescription: "Fewest nodes."},
-					"max_size":      schema.Int64Attribute{Required: true, MarkdownDescription: fmt.Sprintf("Most nodes, up to %d.", maxPoolSize)},
+					"max_size":      schema.Int64Attribute{Required: true, MarkdownDescription: fmt.Sprintf("Most nodes, up to the policy library's `max_pool_size` (by default %d) and its per-environment limits.", offering.MaxPoolSize)},
 					"labels":        schema.MapAttribute{Optional: true, ElementType: types.StringType, MarkdownDescription: "Kubernetes labels of the pool's nodes."},
 				}},
 			},
@@ -402,6 +410,12 @@ func (r *clusterResource) ModifyPlan(ctx context.Context, req resource.ModifyPla
 		return
 	}
 	resp.Diagnostics.Append(r.checkVaultPermissions(ctx, plan, state, req.State.Raw.IsNull())...)
+	if isCloud(plan.Cloud.ValueString()) {
+		offering, diags := r.backends.Offering(ctx)
+		if resp.Diagnostics.Append(diags...); !diags.HasError() {
+			resp.Diagnostics.Append(checkOffering(ctx, offering, plan, state)...)
+		}
+	}
 	if req.State.Raw.IsNull() {
 		return
 	}
@@ -547,6 +561,11 @@ func (r *clusterResource) checkVaultPermissions(ctx context.Context, plan, state
 	}
 	name := plan.Name.ValueString()
 	allowed, err := store.ClusterAccess(ctx, name, credentials)
+	if errors.Is(err, vault.ErrPermissionDenied) {
+		// A login without Vault's default policy may not ask; the reads and writes at apply still refuse.
+		tflog.Debug(ctx, "the Vault login may not call sys/capabilities-self; permissions are checked at apply", map[string]any{"cluster": name})
+		return nil
+	}
 	if err != nil {
 		diags.Append(r.backends.vaultError("Cannot check what this Vault login may do", err, ""))
 		return diags

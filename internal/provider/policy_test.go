@@ -245,3 +245,54 @@ func TestAccPolicyParity(t *testing.T) {
 		t.Errorf("verdicts: conftest (-) and the provider (+) differ on the same plan:\n%s", diff)
 	}
 }
+
+// TestAccPolicyOffering plans a cluster in a region the shipped library does not offer: refused at plan
+// on region without a policy block, planned once a deployment's settings (idp_policy data among the
+// policy paths) offer it, and the pool bound follows max_pool_size the same way.
+func TestAccPolicyOffering(t *testing.T) {
+	requireAcc(t)
+	settings := t.TempDir()
+	if err := os.WriteFile(filepath.Join(settings, "settings.json"),
+		[]byte(`{"idp_policy": {"regions": {"aws": ["eu-south-1"]}, "max_pool_size": 4}}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cluster := func(providerBlock string, maxSize int) string {
+		return fmt.Sprintf(`
+provider "idp" {
+%s
+}
+
+resource "idp_cluster" "south" {
+  name               = "acc-offering"
+  cloud              = "aws"
+  region             = "eu-south-1"
+  kubernetes_version = "1.33"
+  credentials        = "aws/team"
+  node_pools         = { default = { instance_type = "m6i.large", min_size = 1, max_size = %d } }
+  tags               = { team = "platform", cost-center = "1234" }
+}
+`, providerBlock, maxSize)
+	}
+	withSettings := fmt.Sprintf("  policy {\n    paths = [%q]\n  }", settings)
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviders,
+		CheckDestroy:             checkClustersGone(t, "acc-offering"),
+		Steps: []resource.TestStep{
+			{
+				Config:      cluster("", 4),
+				PlanOnly:    true,
+				ExpectError: regexp.MustCompile(`(?s)Unknown region.*with idp_cluster.south,.*region.*"eu-south-1" is not a region the platform\s+offers on aws`),
+			},
+			{
+				Config:             cluster(withSettings, 4),
+				PlanOnly:           true,
+				ExpectNonEmptyPlan: true,
+			},
+			{
+				Config:      cluster(withSettings, 5),
+				PlanOnly:    true,
+				ExpectError: regexp.MustCompile(`(?s)Invalid node pool size.*max_size 5 is above 4`),
+			},
+		},
+	})
+}

@@ -14,6 +14,30 @@ default_settings := {
 	"environment_label": "platform.idp.dev/environment",
 	# Environments that get the production rules (catalog charts only, pinned add-ons).
 	"production_environments": ["production"],
+	# What the platform offers cloud clusters (idp_cluster with cloud aws, azure or gcp). The provider
+	# itself checks these at plan, with or without a policy block, on the attribute that is off:
+	# regions per cloud, the Kubernetes minor versions it creates and upgrades to, and the largest
+	# max_size of a node pool on any environment. Add a region or version here (in idp_policy) only
+	# once the platform's compositions support it.
+	"regions": {
+		"aws": [
+			"us-east-1", "us-east-2", "us-west-1", "us-west-2", "ca-central-1", "sa-east-1",
+			"eu-west-1", "eu-west-2", "eu-west-3", "eu-central-1", "eu-north-1",
+			"ap-south-1", "ap-northeast-1", "ap-southeast-1", "ap-southeast-2",
+		],
+		"azure": [
+			"eastus", "eastus2", "centralus", "westus2", "westus3", "canadacentral",
+			"northeurope", "westeurope", "uksouth", "francecentral", "germanywestcentral", "swedencentral",
+			"japaneast", "southeastasia", "australiaeast",
+		],
+		"gcp": [
+			"us-central1", "us-east1", "us-east4", "us-west1", "northamerica-northeast1", "southamerica-east1",
+			"europe-west1", "europe-west2", "europe-west3", "europe-west4", "europe-north1",
+			"asia-east1", "asia-northeast1", "asia-southeast1", "australia-southeast1",
+		],
+	},
+	"kubernetes_versions": ["1.30", "1.31", "1.32", "1.33", "1.34"],
+	"max_pool_size": 100,
 	# Machine types node pools may use, per cloud of idp_cluster.
 	"instance_types": {
 		"aws": [
