@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
@@ -307,13 +309,21 @@ func (b *backends) policyTeam(ctx context.Context) (string, diag.Diagnostics) {
 	if diags.HasError() {
 		return "", diags // fail closed: who the caller is decides what the policies allow
 	}
-	team, ok := store.Identity().Team()
+	identity := store.Identity()
+	teams := identity.Teams()
+	at := path.Root("policy").AtName("team")
 	switch {
-	case !ok:
+	case len(teams) == 0:
 		return configured, nil
-	case configured != "" && configured != team:
-		return "", diag.Diagnostics{diag.NewAttributeErrorDiagnostic(path.Root("policy").AtName("team"), "Team does not match the Vault login",
-			fmt.Sprintf("policy.team is %q, but the provider logs in to Vault as %s. Leave policy.team unset for a team's runs, or set it to %q.", configured, store.Identity(), team))}
+	case configured == "" && len(teams) == 1:
+		return teams[0], nil
+	case configured == "":
+		return "", diag.Diagnostics{diag.NewAttributeErrorDiagnostic(at, "Team of the Vault login is ambiguous",
+			fmt.Sprintf("The provider's Vault token carries the policies of the teams %s: set policy.team to the one this run acts for.", strings.Join(teams, ", ")))}
+	case !slices.Contains(teams, configured):
+		return "", diag.Diagnostics{diag.NewAttributeErrorDiagnostic(at, "Team does not match the Vault login",
+			fmt.Sprintf("policy.team is %q, but the provider logs in to Vault as %s. Leave policy.team unset for a team's runs, or set it to %s.",
+				configured, identity, strings.Join(teams, " or ")))}
 	}
-	return team, nil
+	return configured, nil
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
@@ -69,7 +70,8 @@ func (r *teamResource) Schema(ctx context.Context, _ resource.SchemaRequest, res
 			"teams' credentials and clusters are refused at plan, on the attribute that names them. The role's secret IDs are " +
 			"issued outside Terraform (`vault write -f auth/approle/role/idp-team-<name>/secret-id`, or the CI system's Vault " +
 			"integration), so no secret reaches the state. The provider's own Vault login needs write access to " +
-			"`sys/policies/acl/idp-team-*` and `auth/<approle_mount>/role/idp-team-*`: give it only to the platform team's runs. " +
+			"`sys/policies/acl/idp-team-*` and `auth/<approle_mount>/role/idp-team-*`, and list on `sys/policies/acl` (no two " +
+			"teams may own one cluster): give it only to the platform team's runs. " +
 			"Import with the team's name.",
 		Attributes: map[string]schema.Attribute{
 			"id": schema.StringAttribute{
@@ -87,7 +89,7 @@ func (r *teamResource) Schema(ctx context.Context, _ resource.SchemaRequest, res
 				ElementType: types.StringType, Optional: true, Computed: true,
 				MarkdownDescription: "Clusters the team owns: names, or a name prefix followed by `*` (default `[\"<name>-*\"]`). " +
 					"The team may read their kubeconfigs and write them, as creating or registering a cluster does; other " +
-					"clusters are out of its reach.",
+					"clusters are out of its reach. No two teams' clusters may overlap (`pay-*` and `pay-ments`): refused at plan.",
 				Validators: []validator.List{listvalidator.ValueStringsAre(stringvalidator.RegexMatches(vault.ClusterPattern,
 					"must be a cluster name (a DNS-1123 label) or a prefix of one followed by '*'"))},
 			},
@@ -122,6 +124,8 @@ func (r *teamResource) Configure(_ context.Context, req resource.ConfigureReques
 // ModifyPlan fills the defaults that depend on the name and plans the policy document from the
 // configuration, so a policy edited in Vault, or a role or group that is gone, plans an update.
 func (r *teamResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	// The policies see the plan as this method leaves it; a team belongs to no one cluster.
+	defer func() { r.backends.checkPolicy(ctx, "idp_team", policyCluster{}, req, resp) }()
 	if req.Plan.Raw.IsNull() || r.backends == nil {
 		return
 	}
@@ -156,9 +160,14 @@ func (r *teamResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRe
 			plan.PolicyDocument = types.StringValue(document)
 		}
 	}
+	var state teamModel
 	if !req.State.Raw.IsNull() {
-		var state teamModel
 		resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	}
+	if !plan.Clusters.IsUnknown() && (req.State.Raw.IsNull() || !plan.Clusters.Equal(state.Clusters)) {
+		resp.Diagnostics.Append(r.checkClustersFree(ctx, plan)...)
+	}
+	if !req.State.Raw.IsNull() {
 		keep := func(planned *types.String, prior types.String) {
 			if prior.ValueString() == "" {
 				*planned = types.StringUnknown()
@@ -230,6 +239,9 @@ func (r *teamResource) apply(ctx context.Context, plan *teamModel) diag.Diagnost
 	case errors.Is(err, vault.ErrNotOurs):
 		diags.AddAttributeError(path.Root("name"), "Vault policy exists", fmt.Sprintf("%v. Choose another team name, or remove that policy.", err))
 		return diags
+	case errors.Is(err, vault.ErrClustersTaken):
+		diags.AddAttributeError(path.Root("clusters"), clustersTakenSummary, err.Error()+". "+clustersTakenAdvice)
+		return diags
 	case err != nil:
 		diags.Append(r.backends.vaultError("Cannot write the team's Vault policy and role", err, teamVaultAdvice))
 		return diags
@@ -250,8 +262,41 @@ func (r *teamResource) apply(ctx context.Context, plan *teamModel) diag.Diagnost
 	return diags
 }
 
+const (
+	clustersTakenSummary = "Clusters owned by another team"
+	clustersTakenAdvice  = "A cluster's kubeconfig is one team's: choose names or prefixes no other team's clusters match, or take them from that team first."
+)
+
+// checkClustersFree refuses at plan clusters that another team's policy already reaches, so that no
+// two teams may write one cluster's kubeconfig (PutTeam checks again at apply).
+func (r *teamResource) checkClustersFree(ctx context.Context, plan teamModel) diag.Diagnostics {
+	var diags diag.Diagnostics
+	team, ok := teamFrom(ctx, plan, &diags)
+	if !ok || r.backends.configs.vault == nil {
+		return diags
+	}
+	store, d := r.backends.Vault(ctx)
+	if diags.Append(d...); d.HasError() {
+		return diags
+	}
+	overlaps, err := store.ClusterOverlaps(ctx, team)
+	if err != nil {
+		diags.Append(r.backends.vaultError("Cannot read the other teams' Vault policies", err, teamVaultAdvice))
+		return diags
+	}
+	for i, cluster := range plan.Clusters.Elements() {
+		for _, overlap := range overlaps {
+			if cluster.Equal(types.StringValue(overlap.Cluster)) {
+				diags.AddAttributeError(path.Root("clusters").AtListIndex(i), clustersTakenSummary,
+					fmt.Sprintf("Team %s: %s. %s", team.Name, overlap, clustersTakenAdvice))
+			}
+		}
+	}
+	return diags
+}
+
 const teamVaultAdvice = "The provider's Vault login needs write access to sys/policies/acl/idp-team-* and to the AppRole roles " +
-	"auth/<approle_mount>/role/idp-team-*; check its policy, and that the AppRole auth method is enabled at vault.approle_mount."
+	"auth/<approle_mount>/role/idp-team-*, and list on sys/policies/acl; check its policy, and that the AppRole auth method is enabled at vault.approle_mount."
 
 func (r *teamResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
 	var state teamModel
@@ -317,7 +362,7 @@ func (r *teamResource) Read(ctx context.Context, req resource.ReadRequest, resp 
 		state.Clusters = clusters
 	}
 	if ttl, err := time.ParseDuration(state.TokenTTL.ValueString()); err != nil || ttl != stored.TokenTTL {
-		state.TokenTTL = types.StringValue(stored.TokenTTL.String())
+		state.TokenTTL = types.StringValue(shortDuration(stored.TokenTTL))
 	}
 	if !slices.Contains(stored.TokenPolicies, vault.TeamRole(name)) {
 		// A role that lost its policy reaches nothing of the team's: the plan writes it again.
@@ -364,10 +409,28 @@ func (r *teamResource) ImportState(ctx context.Context, req resource.ImportState
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("token_ttl"), "1h")...)
 }
 
+// shortDuration writes a duration as a configuration would, "30m" rather than "30m0s", so that an
+// imported team plans no change to the token_ttl it was written with.
+func shortDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
+}
+
 // teamFrom is the model as the Vault store takes it.
 func teamFrom(ctx context.Context, model teamModel, diags *diag.Diagnostics) (vault.Team, bool) {
 	if model.Clusters.IsUnknown() || model.TokenTTL.IsUnknown() {
 		return vault.Team{}, false
+	}
+	for _, cluster := range model.Clusters.Elements() {
+		if cluster.IsUnknown() {
+			return vault.Team{}, false // known at apply
+		}
 	}
 	var clusters []string
 	if diags.Append(model.Clusters.ElementsAs(ctx, &clusters, false)...); diags.HasError() {

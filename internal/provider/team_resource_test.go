@@ -110,7 +110,7 @@ resource "idp_cluster" "beta" {
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviders,
 		TerraformVersionChecks:   writeOnlyCLIs,
-		CheckDestroy:             resource.ComposeTestCheckFunc(checkTeamsGone(t, alpha, beta), checkClustersGone(t, "acc-beta-wl", "acc-alpha-wl")),
+		CheckDestroy:             resource.ComposeTestCheckFunc(checkTeamsGone(t, alpha, beta, "acc-gamma", "acc-eps", "acc-zeta"), checkClustersGone(t, "acc-beta-wl", "acc-alpha-wl")),
 		Steps: []resource.TestStep{
 			{
 				Config: base,
@@ -145,6 +145,56 @@ resource "idp_cluster" "beta" {
 				ImportState:       true,
 				ImportStateId:     alpha,
 				ImportStateVerify: true,
+			},
+			{
+				// An imported token_ttl reads as written ("30m"); clusters come back in Vault's order,
+				// which a later plan keeps as configured.
+				ResourceName:            "idp_team.beta",
+				ImportState:             true,
+				ImportStateId:           beta,
+				ImportStateVerify:       true,
+				ImportStateVerifyIgnore: []string{"clusters"},
+			},
+			{
+				// A third team may not own a cluster the first team's prefix covers: refused at plan on the
+				// element, before anything of it exists.
+				Config: base + `
+resource "idp_team" "gamma" {
+  name     = "acc-gamma"
+  clusters = ["acc-gamma-*", "acc-alpha-wl"]
+}
+`,
+				ExpectError: regexp.MustCompile(`(?s)Clusters owned by another team.*with idp_team.gamma,.*clusters = \["acc-gamma-\*", "acc-alpha-wl"\].*acc-alpha-wl\s+overlaps\s+team\s+acc-alpha's\s+acc-alpha-\*`),
+			},
+			{
+				// Two new teams that overlap pass the plan (neither is in Vault yet); the second one's
+				// apply is refused, and only the first exists.
+				Config: base + `
+resource "idp_team" "eps" {
+  name = "acc-eps"
+}
+
+resource "idp_team" "zeta" {
+  name       = "acc-zeta"
+  clusters   = ["acc-eps-db"]
+  depends_on = [idp_team.eps]
+}
+`,
+				ExpectError: regexp.MustCompile(`(?s)Clusters owned by another team.*acc-eps-db\s+overlaps\s+team\s+acc-eps's\s+acc-eps-\*`),
+			},
+			{
+				PreConfig: func() {
+					for _, team := range []string{"acc-gamma", "acc-zeta"} {
+						if policy, err := sandboxVaultRoot(t).Sys().GetPolicy("idp-team-" + team); err != nil || policy != "" {
+							t.Fatalf("team %s has a Vault policy after it was refused (err: %v):\n%s", team, err, policy)
+						}
+					}
+					if policy, err := sandboxVaultRoot(t).Sys().GetPolicy("idp-team-acc-eps"); err != nil || policy == "" {
+						t.Fatalf("team acc-eps, planned and applied before the refused one, has no Vault policy (err: %v)", err)
+					}
+				},
+				Config: base, // removes acc-eps
+				Check:  checkTeamsGone(t, "acc-eps"),
 			},
 			{
 				// A policy widened in Vault by hand is drift, planned back to the team's.
@@ -209,6 +259,12 @@ resource "idp_cluster" "mine" {
 `, name, credentials)
 	}
 	registered := provider + fmt.Sprintf("\nresource \"idp_cluster\" \"mine\" {\n  name = %q\n  cloud = \"existing\"\n  kubeconfig_wo = file(%q)\n}\n", team+"-wl", workload)
+	// A token issued by the team's login and handed to the run is the team too.
+	login, err := root.Logical().Write("auth/approle/login", map[string]any{"role_id": roleID.Data["role_id"], "secret_id": secretID.Data["secret_id"]})
+	if err != nil || login == nil || login.Auth == nil {
+		return fmt.Errorf("cannot log in as team %q: %w", team, err)
+	}
+	tokenProvider := fmt.Sprintf("provider \"idp\" {\n  policy {\n    team = \"platform\"\n  }\n  vault {\n    token = %q\n  }\n}\n", login.Auth.ClientToken)
 	ws.writeConfig(t, provider)
 	ws.run(t, "init", "-input=false")
 	cases := []struct {
@@ -237,6 +293,11 @@ resource "idp_cluster" "mine" {
 			reason: "A team's runs are that team to the policies: they cannot claim to be the platform team.",
 			config: strings.Replace(awsCluster(team+"-one", team+"/aws"), "  vault {", "  policy {\n    team = \"platform\"\n  }\n  vault {", 1),
 			want:   regexp.MustCompile(`(?s)Team does not match the Vault login.*policy.team is "platform", but the provider logs in to Vault as\s+team\s+"` + team + `"`),
+		},
+		{
+			reason: "A token with the team's policy cannot claim to be the platform team either.",
+			config: strings.Replace(awsCluster(team+"-one", team+"/aws"), provider, tokenProvider, 1),
+			want:   regexp.MustCompile(`(?s)Team does not match the Vault login.*logs in to Vault as\s+team\s+"` + team + `"\s+\(a\s+Vault\s+token\s+with\s+its\s+policy\)`),
 		},
 		{
 			reason: "What the team owns it may use: its own credentials plan a cluster of its own.",

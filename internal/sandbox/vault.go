@@ -19,6 +19,7 @@ const providerVaultPolicy = `
 path "secret/data/idp/*"                 { capabilities = ["create", "read", "update", "delete", "list"] }
 path "secret/metadata/idp/*"             { capabilities = ["read", "delete", "list"] }
 path "sys/mounts"                        { capabilities = ["read"] }
+path "sys/policies/acl"                  { capabilities = ["list"] }
 path "sys/policies/acl/idp-team-*"       { capabilities = ["create", "read", "update", "delete"] }
 path "auth/approle/role/idp-team-*"      { capabilities = ["create", "read", "update", "delete"] }
 `

@@ -53,20 +53,49 @@ type Identity struct {
 	Method string
 	// Name is the token's display name, or the AppRole or JWT role.
 	Name string
+	// Policies are a token's policies (for Method "token").
+	Policies []string
 }
 
-// Team is the team whose runs the login belongs to: the role is a team role (idp-team-<team>).
+// Team is the team whose runs the login belongs to, when it is one team's (Teams).
 func (i Identity) Team() (string, bool) {
-	if i.Method == "token" {
-		return "", false
+	if teams := i.Teams(); len(teams) == 1 {
+		return teams[0], true
 	}
-	if team, ok := strings.CutPrefix(i.Name, teamPrefix); ok && team != "" {
+	return "", false
+}
+
+// Teams are the teams the login acts for: the team of a team role (idp-team-<team>), or those whose
+// policies a token carries (a token issued by a team's login and handed to the run). A token's display
+// name is never read as a team: anyone may choose it.
+func (i Identity) Teams() []string {
+	if i.Method != "token" {
+		if team, ok := teamOf(i.Name); ok {
+			return []string{team}
+		}
+		return nil
+	}
+	var teams []string
+	for _, policy := range i.Policies {
+		if team, ok := teamOf(policy); ok {
+			teams = append(teams, team)
+		}
+	}
+	return sortedUnique(teams)
+}
+
+// teamOf is the team of a team role or policy name, idp-team-<team>.
+func teamOf(name string) (string, bool) {
+	if team, ok := strings.CutPrefix(name, teamPrefix); ok && team != "" {
 		return team, true
 	}
 	return "", false
 }
 
 func (i Identity) String() string {
+	if team, ok := i.Team(); ok && i.Method == "token" {
+		return fmt.Sprintf("team %q (a Vault token with its policy)", team)
+	}
 	if team, ok := i.Team(); ok {
 		return fmt.Sprintf("team %q (Vault %s role %q)", team, i.Method, i.Name)
 	}
@@ -128,6 +157,12 @@ func NewClient(ctx context.Context, cfg Config) (*Client, error) {
 		}
 		displayName, _ := self.Data["display_name"].(string)
 		c.identity = Identity{Method: "token", Name: displayName}
+		policies, _ := self.Data["policies"].([]any)
+		for _, policy := range policies {
+			if name, ok := policy.(string); ok {
+				c.identity.Policies = append(c.identity.Policies, name)
+			}
+		}
 	case cfg.AppRoleRoleID != "":
 		auth, err := c.login(ctx, cfg.AppRoleMount, map[string]any{"role_id": cfg.AppRoleRoleID, "secret_id": cfg.AppRoleSecretID})
 		if err != nil {

@@ -34,6 +34,10 @@ const teamPolicyHeader = "# Written by terraform-provider-idp (idp_team) for tea
 // ErrNotOurs is returned when Vault holds a policy of a team's name that the store did not write.
 var ErrNotOurs = errors.New("not written by the provider")
 
+// ErrClustersTaken is returned when a team would own clusters that another team owns: a cluster's
+// kubeconfig is one team's to write.
+var ErrClustersTaken = errors.New("clusters owned by another team")
+
 // TeamRole is the name of a team's Vault policy and AppRole role.
 func TeamRole(team string) string { return teamPrefix + team }
 
@@ -103,6 +107,9 @@ func (c *Client) PutTeam(ctx context.Context, team Team) (TeamState, error) {
 		return TeamState{}, fmt.Errorf("cannot read Vault policy %q: %w", role, denied(err))
 	case existing != "" && !strings.HasPrefix(existing, teamPolicyHeader):
 		return TeamState{}, fmt.Errorf("%w: Vault policy %q exists and was not written by idp_team", ErrNotOurs, role)
+	}
+	if err := c.checkClustersFree(ctx, team); err != nil {
+		return TeamState{}, err
 	}
 	if err := c.api.Sys().PutPolicyWithContext(ctx, role, policy); err != nil {
 		return TeamState{}, fmt.Errorf("cannot write Vault policy %q: %w", role, denied(err))
@@ -186,7 +193,8 @@ type ClusterAccess struct {
 }
 
 // ClusterAccess asks Vault what the login may do with a cluster's kubeconfig and, when credentials is
-// set, with those cloud credentials, in one request that changes nothing.
+// set, with those cloud credentials, in one request that changes nothing. A login that may not ask
+// (no default policy) gets ErrPermissionDenied.
 func (c *Client) ClusterAccess(ctx context.Context, cluster, credentials string) (ClusterAccess, error) {
 	kubeconfig, err := c.KubeconfigPath(cluster)
 	if err != nil {
@@ -204,7 +212,7 @@ func (c *Client) ClusterAccess(ctx context.Context, cluster, credentials string)
 	}
 	answer, err := c.api.Logical().WriteWithContext(ctx, "sys/capabilities-self", map[string]any{"paths": paths})
 	if err != nil {
-		return ClusterAccess{}, fmt.Errorf("cannot ask Vault what this login may do with cluster %q: %w", cluster, err)
+		return ClusterAccess{}, fmt.Errorf("cannot ask Vault what this login may do with cluster %q: %w", cluster, denied(err))
 	}
 	if answer == nil {
 		return ClusterAccess{}, errors.New("vault answered sys/capabilities-self without data")
@@ -236,6 +244,83 @@ func (c *Client) ClusterAccess(ctx context.Context, cluster, credentials string)
 		access.ReadCredentials = may(credentialsPath, "read")
 	}
 	return access, nil
+}
+
+// ClusterOverlap is a cluster pattern of a team that names clusters another team's pattern names too.
+type ClusterOverlap struct {
+	Cluster      string
+	OtherTeam    string
+	OtherCluster string
+}
+
+func (o ClusterOverlap) String() string {
+	return fmt.Sprintf("%s overlaps team %s's %s", o.Cluster, o.OtherTeam, o.OtherCluster)
+}
+
+// ClusterOverlaps finds the clusters of team that other teams' policies (written by idp_team, under
+// this store's mount and prefix) already reach: one LIST of the ACL policies and one read per team.
+func (c *Client) ClusterOverlaps(ctx context.Context, team Team) ([]ClusterOverlap, error) {
+	listed, err := c.api.Logical().ListWithContext(ctx, "sys/policies/acl")
+	if err != nil {
+		return nil, fmt.Errorf("cannot list the Vault ACL policies: %w", denied(err))
+	}
+	var names []string
+	if listed != nil {
+		keys, _ := listed.Data["keys"].([]any)
+		for _, key := range keys {
+			if name, ok := key.(string); ok && strings.HasPrefix(name, teamPrefix) && name != TeamRole(team.Name) {
+				names = append(names, name)
+			}
+		}
+	}
+	slices.Sort(names)
+	var overlaps []ClusterOverlap
+	for _, name := range names {
+		policy, err := c.api.Sys().GetPolicyWithContext(ctx, name)
+		if err != nil {
+			return nil, fmt.Errorf("cannot read Vault policy %q: %w", name, denied(err))
+		}
+		if !strings.HasPrefix(policy, teamPolicyHeader) {
+			continue
+		}
+		for _, theirs := range teamClusters(c.kvMount, c.prefix, policy) {
+			for _, ours := range sortedUnique(team.Clusters) {
+				if clusterPatternsOverlap(ours, theirs) {
+					overlaps = append(overlaps, ClusterOverlap{Cluster: ours, OtherTeam: strings.TrimPrefix(name, teamPrefix), OtherCluster: theirs})
+				}
+			}
+		}
+	}
+	return overlaps, nil
+}
+
+// checkClustersFree refuses clusters another team owns.
+func (c *Client) checkClustersFree(ctx context.Context, team Team) error {
+	overlaps, err := c.ClusterOverlaps(ctx, team)
+	if err != nil || len(overlaps) == 0 {
+		return err
+	}
+	described := make([]string, len(overlaps))
+	for i, o := range overlaps {
+		described[i] = o.String()
+	}
+	return fmt.Errorf("%w: %s", ErrClustersTaken, strings.Join(described, "; "))
+}
+
+// clusterPatternsOverlap says whether some cluster name matches both patterns (a name, or a prefix
+// followed by "*").
+func clusterPatternsOverlap(a, b string) bool {
+	aPrefix, aIsPrefix := strings.CutSuffix(a, "*")
+	bPrefix, bIsPrefix := strings.CutSuffix(b, "*")
+	switch {
+	case aIsPrefix && bIsPrefix:
+		return strings.HasPrefix(aPrefix, bPrefix) || strings.HasPrefix(bPrefix, aPrefix)
+	case aIsPrefix:
+		return strings.HasPrefix(b, aPrefix)
+	case bIsPrefix:
+		return strings.HasPrefix(a, bPrefix)
+	}
+	return a == b
 }
 
 // teamClusters reads the clusters back from a team policy's kubeconfig rules.
