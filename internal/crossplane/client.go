@@ -247,23 +247,7 @@ func (c *Client) Get(ctx context.Context, name string) (Cluster, Status, error) 
 	if err != nil {
 		return Cluster{}, Status{}, fmt.Errorf("cannot read composite KubernetesCluster %q: %w", name, err)
 	}
-	str := func(obj map[string]any, fields ...string) string {
-		value, _, _ := unstructured.NestedString(obj, fields...)
-		return value
-	}
-	integer := func(obj map[string]any, fields ...string) int64 {
-		value, _, _ := unstructured.NestedInt64(obj, fields...)
-		return value
-	}
-	strMap := func(obj map[string]any, fields ...string) map[string]string {
-		value, _, _ := unstructured.NestedStringMap(obj, fields...)
-		return value
-	}
-	cluster := Cluster{
-		Name: name, Cloud: str(xr.Object, "spec", "cloud"), Region: str(xr.Object, "spec", "region"),
-		KubernetesVersion: str(xr.Object, "spec", "kubernetesVersion"), ProviderConfig: str(xr.Object, "spec", "providerConfigName"),
-		Tags: strMap(xr.Object, "spec", "tags"),
-	}
+	cluster, status := describe(xr)
 	if system, ok, _ := unstructured.NestedMap(xr.Object, "spec", "systemNodePool"); ok {
 		// AKS's system pool lives in the cluster composite; its name is in an annotation (Name is "" for
 		// composites applied before the annotation was).
@@ -280,18 +264,57 @@ func (c *Client) Get(ctx context.Context, name string) (Cluster, Status, error) 
 			Labels: strMap(pool.Object, "spec", "labels"),
 		})
 	}
-	status := Status{
-		Endpoint: str(xr.Object, "status", "endpoint"), KubernetesVersion: str(xr.Object, "status", "kubernetesVersion"),
-		KubeconfigSecret: str(xr.Object, "status", "kubeconfigSecret"),
-		Creating:         xr.GetAnnotations()[annotationCreating],
-	}
-	status.Ready, status.Message = readiness(xr)
 	for _, pool := range pools.Items {
 		if ready, message := readiness(&pool); !ready {
 			status.Ready, status.Message = false, "node pool "+str(pool.Object, "spec", "poolName")+": "+message
 		}
 	}
 	return cluster, status, nil
+}
+
+// ListClusters lists every cluster composite of the management cluster in one request, without their
+// node pools (Get reads those).
+func (c *Client) ListClusters(ctx context.Context) ([]Cluster, []Status, error) {
+	list, err := c.dynamic.Resource(clustersResource).List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return nil, nil, fmt.Errorf("cannot list the composite KubernetesClusters: %w", err)
+	}
+	clusters, statuses := make([]Cluster, len(list.Items)), make([]Status, len(list.Items))
+	for i := range list.Items {
+		clusters[i], statuses[i] = describe(&list.Items[i])
+	}
+	return clusters, statuses, nil
+}
+
+// describe reads a cluster composite's spec, without pools, and its status.
+func describe(xr *unstructured.Unstructured) (Cluster, Status) {
+	cluster := Cluster{
+		Name: xr.GetName(), Cloud: str(xr.Object, "spec", "cloud"), Region: str(xr.Object, "spec", "region"),
+		KubernetesVersion: str(xr.Object, "spec", "kubernetesVersion"), ProviderConfig: str(xr.Object, "spec", "providerConfigName"),
+		Tags: strMap(xr.Object, "spec", "tags"),
+	}
+	status := Status{
+		Endpoint: str(xr.Object, "status", "endpoint"), KubernetesVersion: str(xr.Object, "status", "kubernetesVersion"),
+		KubeconfigSecret: str(xr.Object, "status", "kubeconfigSecret"),
+		Creating:         xr.GetAnnotations()[annotationCreating],
+	}
+	status.Ready, status.Message = readiness(xr)
+	return cluster, status
+}
+
+func str(obj map[string]any, fields ...string) string {
+	value, _, _ := unstructured.NestedString(obj, fields...)
+	return value
+}
+
+func integer(obj map[string]any, fields ...string) int64 {
+	value, _, _ := unstructured.NestedInt64(obj, fields...)
+	return value
+}
+
+func strMap(obj map[string]any, fields ...string) map[string]string {
+	value, _, _ := unstructured.NestedStringMap(obj, fields...)
+	return value
 }
 
 func readiness(xr *unstructured.Unstructured) (bool, string) {

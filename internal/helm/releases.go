@@ -1,10 +1,15 @@
 package helm
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
 
 	"helm.sh/helm/v4/pkg/release"
 	"helm.sh/helm/v4/pkg/storage/driver"
@@ -37,10 +42,24 @@ func (e *Engine) Find(ctx context.Context, namespace, name string) (Release, err
 	return rel, nil
 }
 
-// listLatest lists the releases of namespace and keeps the latest revision of each. Superseded revisions,
-// the history, are left out of the list: a release's latest revision is never superseded, and decoding
-// every revision of a long history (chart included) would be most of a refresh's work.
+// listLatest lists the releases of namespace and keeps the latest revision of each, by name.
 func (e *Engine) listLatest(ctx context.Context, namespace string) (map[string]Release, error) {
+	releases, err := e.List(ctx, namespace)
+	if err != nil {
+		return nil, err
+	}
+	latest := make(map[string]Release, len(releases))
+	for _, rel := range releases {
+		latest[rel.Name] = rel
+	}
+	return latest, nil
+}
+
+// List reads the latest revision of every release in namespace ("" for every namespace) with one list
+// call, sorted by namespace and name. Superseded revisions, the history, are left out of the list: a
+// release's latest revision is never superseded, and decoding every revision of a long history (chart
+// included) would be most of a refresh's work.
+func (e *Engine) List(ctx context.Context, namespace string) ([]Release, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -48,19 +67,29 @@ func (e *Engine) listLatest(ctx context.Context, namespace string) (map[string]R
 	storage.SetLogger(slog.NewTextHandler(io.Discard, nil))
 	all, err := storage.List(func(release.Releaser) bool { return true })
 	if err != nil {
-		return nil, fmt.Errorf("cannot list the releases of namespace %q: %w", namespace, err)
+		where := "namespace " + strconv.Quote(namespace)
+		if namespace == "" {
+			where = "every namespace"
+		}
+		return nil, fmt.Errorf("cannot list the releases of %s: %w", where, err)
 	}
-	latest := map[string]Release{}
+	type key struct{ namespace, name string }
+	latest := map[key]Release{}
 	for _, releaser := range all {
 		rel, err := fromHelm(releaser)
 		if err != nil {
 			return nil, err
 		}
-		if current, ok := latest[rel.Name]; !ok || rel.Revision > current.Revision {
-			latest[rel.Name] = rel
+		at := key{rel.Namespace, rel.Name}
+		if current, ok := latest[at]; !ok || rel.Revision > current.Revision {
+			latest[at] = rel
 		}
 	}
-	return latest, nil
+	releases := slices.Collect(maps.Values(latest))
+	slices.SortFunc(releases, func(a, b Release) int {
+		return cmp.Or(strings.Compare(a.Namespace, b.Namespace), strings.Compare(a.Name, b.Name))
+	})
+	return releases, nil
 }
 
 // withoutHistory lists Helm's release Secrets without the superseded revisions.

@@ -109,7 +109,7 @@ func (r *appResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp
 			"name": schema.StringAttribute{
 				Required:            true,
 				MarkdownDescription: "Release name.",
-				Validators:          append(label, stringvalidator.LengthAtMost(53)),
+				Validators:          append(label, stringvalidator.LengthAtMost(maxReleaseName)),
 				PlanModifiers:       replace,
 			},
 			"chart": schema.SingleNestedAttribute{
@@ -427,7 +427,7 @@ func installFailure(err error, wait bool, timeout time.Duration) string {
 }
 
 func appID(m appModel) string {
-	return m.Cluster.ValueString() + "/" + m.Namespace.ValueString() + "/" + m.Name.ValueString()
+	return releaseID(m.Cluster.ValueString(), m.Namespace.ValueString(), m.Name.ValueString())
 }
 
 // setReleaseAttributes maps a release onto the model's computed attributes.

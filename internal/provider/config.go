@@ -437,8 +437,8 @@ func resolveVault(m *vaultModel, getenv func(string) string) (*vault.Config, dia
 		JWTMount:        withDefault(a["jwt_mount"], "jwt"),
 		JWTRole:         a["jwt_role"],
 		JWT:             a["jwt"],
-		KVMount:         withDefault(kv["kv_mount"], "secret"),
-		Prefix:          withDefault(kv["prefix"], "idp"),
+		KVMount:         withDefault(kv["kv_mount"], defaultKVMount),
+		Prefix:          withDefault(kv["prefix"], defaultVaultPrefix),
 		RequestTimeout:  requestTimeout,
 	}, nil
 }
@@ -606,6 +606,12 @@ func (requestTimeoutValidator) ValidateString(_ context.Context, req validator.S
 		resp.Diagnostics.AddAttributeError(req.Path, "Invalid request timeout", err.Error()+".")
 	}
 }
+
+// The Vault KV mount and the path prefix under it that the provider uses unless configured otherwise.
+const (
+	defaultKVMount     = "secret"
+	defaultVaultPrefix = "idp"
+)
 
 func withDefault(value, fallback string) string {
 	if value == "" {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/ephemeral"
+	"github.com/hashicorp/terraform-plugin-framework/function"
 	"github.com/hashicorp/terraform-plugin-framework/provider"
 	"github.com/hashicorp/terraform-plugin-framework/provider/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
@@ -20,7 +21,10 @@ func New(version string) func() provider.Provider {
 	return func() provider.Provider { return &idpProvider{version: version} }
 }
 
-var _ provider.ProviderWithEphemeralResources = &idpProvider{}
+var (
+	_ provider.ProviderWithEphemeralResources = &idpProvider{}
+	_ provider.ProviderWithFunctions          = &idpProvider{}
+)
 
 type idpProvider struct {
 	version string
@@ -172,7 +176,11 @@ func (p *idpProvider) Resources(context.Context) []func() resource.Resource {
 }
 
 func (p *idpProvider) DataSources(context.Context) []func() datasource.DataSource {
-	return []func() datasource.DataSource{newPlatformDataSource, newClusterDataSource, newAddonCatalogDataSource, newAccessCheckDataSource}
+	return []func() datasource.DataSource{newPlatformDataSource, newClusterDataSource, newClustersDataSource, newAppsDataSource, newAddonCatalogDataSource, newAccessCheckDataSource}
+}
+
+func (p *idpProvider) Functions(context.Context) []func() function.Function {
+	return []func() function.Function{newReleaseIDFunction, newKubeconfigPathFunction}
 }
 
 func (p *idpProvider) EphemeralResources(context.Context) []func() ephemeral.EphemeralResource {

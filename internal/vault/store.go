@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
+	"strings"
 
 	vaultapi "github.com/hashicorp/vault/api"
 )
@@ -35,13 +37,24 @@ func (c *Client) KubeconfigPath(cluster string) (string, error) {
 }
 
 // kubeconfigPath is the one place the layout of kubeconfig paths is written; callers validate first.
-func (c *Client) kubeconfigPath(cluster string) string {
-	return c.prefix + "/clusters/" + cluster + "/kubeconfig"
+func kubeconfigPath(prefix, cluster string) string {
+	return prefix + "/clusters/" + cluster + "/kubeconfig"
 }
+
+func (c *Client) kubeconfigPath(cluster string) string { return kubeconfigPath(c.prefix, cluster) }
 
 // KubeconfigLocation is where a cluster's kubeconfig is, as `vault kv get` takes it: <mount>/<path>.
 func (c *Client) KubeconfigLocation(cluster string) string {
 	return c.kvMount + "/" + c.kubeconfigPath(cluster)
+}
+
+// KubeconfigLocationIn is where a store with that KV mount and prefix keeps a cluster's kubeconfig, as
+// KubeconfigLocation says it, without a client.
+func KubeconfigLocationIn(kvMount, prefix, cluster string) (string, error) {
+	if !dns1123Label.MatchString(cluster) {
+		return "", fmt.Errorf("cluster name %q is not a DNS-1123 label", cluster)
+	}
+	return kvMount + "/" + kubeconfigPath(prefix, cluster), nil
 }
 
 // PutKubeconfig writes a cluster's admin kubeconfig, replacing any earlier version.
@@ -80,6 +93,28 @@ func (c *Client) GetKubeconfig(ctx context.Context, cluster string) (Kubeconfig,
 		return value
 	}
 	return Kubeconfig{Kubeconfig: field("kubeconfig"), Endpoint: field("endpoint"), CA: field("ca"), Origin: field("origin")}, nil
+}
+
+// ListClusters lists the clusters whose kubeconfigs the store keeps (<prefix>/clusters/), by name, in
+// one request. The login needs list on <mount>/metadata/<prefix>/clusters.
+func (c *Client) ListClusters(ctx context.Context) ([]string, error) {
+	at := c.kvMount + "/metadata/" + c.prefix + "/clusters"
+	listed, err := c.api.Logical().ListWithContext(ctx, at)
+	if err != nil {
+		return nil, fmt.Errorf("cannot list the clusters at %s: %w", at, denied(err))
+	}
+	var names []string
+	if listed != nil {
+		keys, _ := listed.Data["keys"].([]any)
+		for _, key := range keys {
+			// A cluster is a folder (name/) holding its kubeconfig; anything else is not the store's.
+			if name, ok := key.(string); ok && strings.HasSuffix(name, "/") && dns1123Label.MatchString(strings.TrimSuffix(name, "/")) {
+				names = append(names, strings.TrimSuffix(name, "/"))
+			}
+		}
+	}
+	slices.Sort(names)
+	return names, nil
 }
 
 // DeleteKubeconfig removes every version and the metadata of a cluster's kubeconfig, so nothing of it
