@@ -14,7 +14,7 @@ import (
 // TestToolPinsMatchVersions keeps versions.go, the one place versions are recorded, in step with the
 // go.mod files that really pin the Go-built tools.
 func TestToolPinsMatchVersions(t *testing.T) {
-	for _, pin := range sandboxTools {
+	for _, pin := range append(sandboxTools[:len(sandboxTools):len(sandboxTools)], developmentTools...) {
 		t.Run(pin.name, func(t *testing.T) {
 			path := filepath.Join("..", "..", "tools", pin.name, "go.mod")
 			raw, err := os.ReadFile(path)

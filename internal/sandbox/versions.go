@@ -91,6 +91,16 @@ var sandboxTools = []sandboxTool{
 	{name: "conftest", module: "github.com/open-policy-agent/conftest", version: ConftestVersion},
 }
 
+// developmentTools are the wrapper modules under tools/<name> that `make checks` and `make docs` run with
+// `go tool` or `go build`, outside the sandbox; they are recorded here with the sandbox's so that every
+// pin is in one place (TestToolPinsMatchVersions checks them too).
+var developmentTools = []sandboxTool{
+	{name: "golangci-lint", module: "github.com/golangci/golangci-lint/v2", version: "v2.15.0"},
+	{name: "tfplugindocs", module: "github.com/hashicorp/terraform-plugin-docs", version: "v0.24.0"},
+	// terraform-docs writes the catalog modules' README tables (modules/.terraform-docs.yml).
+	{name: "terraform-docs", module: "github.com/terraform-docs/terraform-docs", version: "v0.20.0"},
+}
+
 // KubeloginBinary is kubelogin's binary as kubectl finds the plugin `kubectl oidc-login`.
 const KubeloginBinary = "kubectl-oidc_login"
 

@@ -19,7 +19,7 @@ output "bindings" {
 }
 
 output "subjects" {
-  description = "Subjects the bindings bind (the group as the clusters see it in a token, oidc:<group>), by cluster."
+  description = "Subjects the bindings bind (the group as the clusters see it in a token, `oidc:<group>`), by cluster."
   value       = { for cluster, access in idp_access.this : cluster => access.subjects }
 }
 
@@ -34,16 +34,16 @@ output "release_ids" {
 }
 
 output "vault_policy" {
-  description = "The team's Vault policy and AppRole role, idp-team-<name>."
+  description = "The team's Vault policy and AppRole role, `idp-team-<name>`."
   value       = idp_team.this.vault_policy
 }
 
 output "approle_role_id" {
-  description = "Role ID of the team's AppRole; its CI logs in with it and a secret ID issued outside Terraform (vault write -f auth/<mount>/role/idp-team-<name>/secret-id)."
+  description = "Role ID of the team's AppRole; its CI logs in with it and a secret ID issued outside Terraform (`vault write -f auth/<mount>/role/idp-team-<name>/secret-id`)."
   value       = idp_team.this.approle_role_id
 }
 
 output "credentials_path" {
-  description = "Where the team's cloud credentials go (vault kv put <path><cloud> ...); the team's clusters name them <name>/<cloud>."
+  description = "Where the team's cloud credentials go (`vault kv put <path><cloud> ...`); the team's clusters name them `<name>/<cloud>`."
   value       = idp_team.this.credentials_path
 }

@@ -1,5 +1,5 @@
 variable "name" {
-  description = "Name of the team: its Vault policy and AppRole role are idp-team-<name>, its Keycloak group is team-<name>, its namespace is named after it by default, and the namespace's objects carry it in the platform.idp.dev/team label."
+  description = "Name of the team: its Vault policy and AppRole role are `idp-team-<name>`, its Keycloak group is `team-<name>`, its namespace is named after it by default, and the namespace's objects carry it in the platform.idp.dev/team label."
   type        = string
   validation {
     condition     = can(regex("^[a-z0-9]([-a-z0-9]{0,52}[a-z0-9])?$", var.name))
@@ -48,7 +48,7 @@ variable "namespace" {
 }
 
 variable "group" {
-  description = "Keycloak group of the team; team-<name> when null."
+  description = "Keycloak group of the team; `team-<name>` when null."
   type        = string
   default     = null
   validation {
@@ -58,7 +58,7 @@ variable "group" {
 }
 
 variable "owned_clusters" {
-  description = "Clusters the team owns in Vault: names, or a prefix followed by *. The team's runs may read and write their kubeconfigs (an admin kubeconfig is full control of a cluster, so list only the team's own), and read its credentials under credentials/<name>/; nothing else. <name>-* when null."
+  description = "Clusters the team owns in Vault: names, or a prefix followed by *. The team's runs may read and write their kubeconfigs (an admin kubeconfig is full control of a cluster, so list only the team's own), and read its credentials under `credentials/<name>/`; nothing else. `<name>-*` when null."
   type        = list(string)
   default     = null
 }
