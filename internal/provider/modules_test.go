@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -35,6 +36,21 @@ var moduleReleases = map[string][]moduleRelease{
 		{namespace: "ingress-nginx", name: "ingress-nginx", deployments: []string{"ingress-nginx-controller"}},
 		{namespace: "kube-system", name: "metrics-server"},
 	},
+	// The cluster modules release nothing; their composites are checked gone below.
+	"cluster-aws":   nil,
+	"cluster-azure": nil,
+	"cluster-gcp":   nil,
+}
+
+// moduleCredentials are the cloud credentials a module's suite finds in Vault, as a team puts them there
+// (`<team>/<cloud>`, the suites' team being "modules").
+var moduleCredentials = map[string]struct {
+	path   string
+	fields map[string]any
+}{
+	"cluster-aws":   {"modules/aws", map[string]any{"aws_access_key_id": "AKIASANDBOX", "aws_secret_access_key": "sandbox-secret-key"}},
+	"cluster-azure": {"modules/azure", map[string]any{"clientId": "sandbox-client", "clientSecret": "sandbox-azure-secret", "subscriptionId": "0000", "tenantId": "1111"}},
+	"cluster-gcp":   {"modules/gcp", map[string]any{"credentials": `{"type":"service_account","project_id":"acme-sandbox","private_key":"sandbox-gcp-key"}`}},
 }
 
 // TestAccModules runs the `tofu test` suite of every module of the catalog against the sandbox: the
@@ -63,6 +79,9 @@ func TestAccModules(t *testing.T) {
 			if err := os.CopyFS(catalog, os.DirFS(root)); err != nil {
 				t.Fatal(err)
 			}
+			if credentials, ok := moduleCredentials[filepath.Base(module)]; ok {
+				storeCredentials(t, credentials.path, credentials.fields)
+			}
 			w := newCLIWorkspace(t, filepath.Join(catalog, filepath.Base(module)))
 			w.env = append(w.env, "TF_VAR_kubeconfig_path="+os.Getenv(sandbox.EnvWorkloadKubeconfig))
 			w.run(t, "init", "-input=false", "-backend=false")
@@ -90,6 +109,11 @@ func TestAccModules(t *testing.T) {
 			if err := checkClustersGone(t, "module-"+filepath.Base(module))(nil); err != nil {
 				t.Error(err)
 			}
+			if _, cloud := moduleCredentials[filepath.Base(module)]; cloud {
+				if err := checkCompositeGone(t, "module-"+filepath.Base(module)); err != nil {
+					t.Error(err)
+				}
+			}
 			if filepath.Base(module) == "team" {
 				grant := access.Grant{Cluster: "module-team", Group: "team-module-team", Role: "edit", Namespaces: []string{"module-team"}}
 				if err := checkAccessGone(t, grant)(nil); err != nil {
@@ -101,4 +125,19 @@ func TestAccModules(t *testing.T) {
 			}
 		})
 	}
+}
+
+// checkCompositeGone says what is left in the management cluster of a cloud cluster that was destroyed:
+// its KubernetesCluster composite or its node pools.
+func checkCompositeGone(t *testing.T, cluster string) error {
+	client, _ := managementDynamic(t)
+	ctx := context.Background()
+	if _, err := client.Resource(kubernetesClusters).Get(ctx, cluster, metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+		return fmt.Errorf("KubernetesCluster %s is left (get: %w)", cluster, err)
+	}
+	pools, err := client.Resource(kubernetesNodePools).List(ctx, metav1.ListOptions{LabelSelector: "platform.idp.dev/cluster=" + cluster})
+	if err != nil || len(pools.Items) > 0 {
+		return fmt.Errorf("node pools of %s are left (list: %w)", cluster, err)
+	}
+	return nil
 }

@@ -1,0 +1,60 @@
+package provider
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/idp-platform/terraform-provider-idp/internal/sandbox"
+)
+
+// TestModuleUnitSuites runs the modules' unit suites (tests/unit/*.tftest.hcl, with mock_provider) with
+// the pinned OpenTofu: they need no platform, so they run without TF_ACC. The provider still serves its
+// schema, from this test binary.
+func TestModuleUnitSuites(t *testing.T) {
+	if os.Getenv(sandbox.EnvTofu) == "" {
+		t.Setenv(sandbox.EnvTofu, pinnedTofu(t))
+	}
+	root := filepath.Join("..", "..", "modules")
+	suites, err := filepath.Glob(filepath.Join(root, "*", "tests", "unit"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Every catalog module has a unit suite; testing/ holds the suites' own helpers.
+	modules, err := filepath.Glob(filepath.Join(root, "*", "main.tf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(suites) != len(modules) {
+		t.Errorf("%d modules have a unit suite (tests/unit), want all %d", len(suites), len(modules))
+	}
+	for _, suite := range suites {
+		module := filepath.Base(filepath.Dir(filepath.Dir(suite)))
+		t.Run(module, func(t *testing.T) {
+			catalog := t.TempDir()
+			if err := os.CopyFS(catalog, os.DirFS(root)); err != nil {
+				t.Fatal(err)
+			}
+			w := newCLIWorkspace(t, filepath.Join(catalog, module))
+			w.run(t, "init", "-input=false", "-backend=false")
+			out := w.run(t, "test", "-test-directory=tests/unit")
+			if !regexp.MustCompile(`Success! [1-9]\d* passed, 0 failed`).MatchString(out) {
+				t.Errorf("tofu test did not report success:\n%s", out)
+			}
+		})
+	}
+}
+
+// pinnedTofu is the OpenTofu of tools/tofu, built (or found in Go's build cache) by `go tool`.
+func pinnedTofu(t *testing.T) string {
+	t.Helper()
+	cmd := exec.Command("go", "-C", filepath.Join("..", "..", "tools", "tofu"), "tool", "-n", "tofu")
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("cannot build the pinned tofu: %v", err)
+	}
+	return strings.TrimSpace(string(out))
+}
