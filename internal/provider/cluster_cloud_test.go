@@ -126,19 +126,30 @@ func checkPool(t *testing.T, cluster, pool string, maxSize int64) resource.TestC
 	}
 }
 
+// checkCompositeGone says what is left in the management cluster of a cloud cluster that was destroyed:
+// its KubernetesCluster composite or its node pools.
+func checkCompositeGone(t *testing.T, cluster string) error {
+	client, _ := managementDynamic(t)
+	ctx := context.Background()
+	if _, err := client.Resource(kubernetesClusters).Get(ctx, cluster, metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+		return fmt.Errorf("KubernetesCluster %s is left (get: %w)", cluster, err)
+	}
+	pools, err := client.Resource(kubernetesNodePools).List(ctx, metav1.ListOptions{LabelSelector: "platform.idp.dev/cluster=" + cluster})
+	if err != nil || len(pools.Items) > 0 {
+		return fmt.Errorf("node pools of %s are left (list: %w)", cluster, err)
+	}
+	return nil
+}
+
 // checkCloudClusterGone is the CheckDestroy of a created cluster: no composites, no managed resources
 // composed for them, no ProviderConfig and no kubeconfig in Vault.
 func checkCloudClusterGone(t *testing.T, cluster, providerConfig string) resource.TestCheckFunc {
 	return func(state *terraform.State) error {
+		if err := checkCompositeGone(t, cluster); err != nil {
+			return err
+		}
 		client, _ := managementDynamic(t)
 		ctx := context.Background()
-		if _, err := client.Resource(kubernetesClusters).Get(ctx, cluster, metav1.GetOptions{}); !apierrors.IsNotFound(err) {
-			return fmt.Errorf("KubernetesCluster %s is left (%w)", cluster, err)
-		}
-		pools, err := client.Resource(kubernetesNodePools).List(ctx, metav1.ListOptions{LabelSelector: "platform.idp.dev/cluster=" + cluster})
-		if err != nil || len(pools.Items) > 0 {
-			return fmt.Errorf("node pools of %s are left (%w)", cluster, err)
-		}
 		for _, gvr := range []schema.GroupVersionResource{
 			{Group: "eks.aws.upbound.io", Version: "v1beta1", Resource: "clusters"},
 			{Group: "eks.aws.upbound.io", Version: "v1beta1", Resource: "nodegroups"},

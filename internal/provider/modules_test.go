@@ -2,10 +2,8 @@ package provider
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
 	"testing"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -73,23 +71,10 @@ func TestAccModules(t *testing.T) {
 	for _, tests := range modules {
 		module := filepath.Dir(tests)
 		t.Run(filepath.Base(module), func(t *testing.T) {
-			// A copy of the catalog (the suites share ../testing), so that init and test write nothing
-			// into the repository.
-			catalog := t.TempDir()
-			if err := os.CopyFS(catalog, os.DirFS(root)); err != nil {
-				t.Fatal(err)
-			}
 			if credentials, ok := moduleCredentials[filepath.Base(module)]; ok {
 				storeCredentials(t, credentials.path, credentials.fields)
 			}
-			w := newCLIWorkspace(t, filepath.Join(catalog, filepath.Base(module)))
-			w.env = append(w.env, "TF_VAR_kubeconfig_path="+os.Getenv(sandbox.EnvWorkloadKubeconfig))
-			w.run(t, "init", "-input=false", "-backend=false")
-			out := w.run(t, "test")
-			// tofu test exits 0 only when every run passed; the count guards against a suite that ran nothing.
-			if !regexp.MustCompile(`Success! [1-9]\d* passed, 0 failed`).MatchString(out) {
-				t.Errorf("tofu test did not report success:\n%s", out)
-			}
+			runModuleSuite(t, root, filepath.Base(module), []string{"TF_VAR_kubeconfig_path=" + os.Getenv(sandbox.EnvWorkloadKubeconfig)})
 			// tofu test destroys what each suite made: the releases and the cluster's registration.
 			releases, ok := moduleReleases[filepath.Base(module)]
 			if !ok {
@@ -125,19 +110,4 @@ func TestAccModules(t *testing.T) {
 			}
 		})
 	}
-}
-
-// checkCompositeGone says what is left in the management cluster of a cloud cluster that was destroyed:
-// its KubernetesCluster composite or its node pools.
-func checkCompositeGone(t *testing.T, cluster string) error {
-	client, _ := managementDynamic(t)
-	ctx := context.Background()
-	if _, err := client.Resource(kubernetesClusters).Get(ctx, cluster, metav1.GetOptions{}); !apierrors.IsNotFound(err) {
-		return fmt.Errorf("KubernetesCluster %s is left (get: %w)", cluster, err)
-	}
-	pools, err := client.Resource(kubernetesNodePools).List(ctx, metav1.ListOptions{LabelSelector: "platform.idp.dev/cluster=" + cluster})
-	if err != nil || len(pools.Items) > 0 {
-		return fmt.Errorf("node pools of %s are left (list: %w)", cluster, err)
-	}
-	return nil
 }

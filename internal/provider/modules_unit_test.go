@@ -34,17 +34,26 @@ func TestModuleUnitSuites(t *testing.T) {
 	for _, suite := range suites {
 		module := filepath.Base(filepath.Dir(filepath.Dir(suite)))
 		t.Run(module, func(t *testing.T) {
-			catalog := t.TempDir()
-			if err := os.CopyFS(catalog, os.DirFS(root)); err != nil {
-				t.Fatal(err)
-			}
-			w := newCLIWorkspace(t, filepath.Join(catalog, module))
-			w.run(t, "init", "-input=false", "-backend=false")
-			out := w.run(t, "test", "-test-directory=tests/unit")
-			if !regexp.MustCompile(`Success! [1-9]\d* passed, 0 failed`).MatchString(out) {
-				t.Errorf("tofu test did not report success:\n%s", out)
-			}
+			runModuleSuite(t, root, module, nil, "-test-directory=tests/unit")
 		})
+	}
+}
+
+// runModuleSuite runs `tofu test` with testArgs in module, in a copy of the catalog (the suites share
+// ../testing), so that init and test write nothing into the repository; env is added to the CLI's.
+func runModuleSuite(t *testing.T, root, module string, env []string, testArgs ...string) {
+	t.Helper()
+	catalog := t.TempDir()
+	if err := os.CopyFS(catalog, os.DirFS(root)); err != nil {
+		t.Fatal(err)
+	}
+	w := newCLIWorkspace(t, filepath.Join(catalog, module))
+	w.env = append(w.env, env...)
+	w.run(t, "init", "-input=false", "-backend=false")
+	out := w.run(t, append([]string{"test"}, testArgs...)...)
+	// tofu test exits 0 only when every run passed; the count guards against a suite that ran nothing.
+	if !regexp.MustCompile(`Success! [1-9]\d* passed, 0 failed`).MatchString(out) {
+		t.Errorf("tofu test did not report success:\n%s", out)
 	}
 }
 
