@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Installs what a fresh machine lacks for the sandbox: Go is expected; Maven fetches Keycloak; a JDK
-# runs it. Everything else is built from pinned Go modules by the sandbox itself.
+# runs it; Node.js and npm run Backstage's validators. Everything else is built from pinned Go modules by the sandbox itself.
 set -euo pipefail
 
 need_apt=()
 command -v mvn >/dev/null 2>&1 || need_apt+=(maven)
+# Node.js runs Backstage's validators in the idp_catalog tests (tools/backstage).
+command -v node >/dev/null 2>&1 || need_apt+=(nodejs)
+command -v npm >/dev/null 2>&1 || need_apt+=(npm)
 # The JDKs the sandbox looks for, in its order (internal/sandbox/versions.go).
 have_jdk=${IDP_SANDBOX_JAVA_HOME:-}
 for jdk in temurin-25-jdk-amd64 temurin-21-jdk-amd64 java-21-openjdk-amd64 java-17-openjdk-amd64; do

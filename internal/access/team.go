@@ -103,6 +103,14 @@ func (e Engine) ReleaseTeamGroup(ctx context.Context, team, name string) error {
 	return e.Realm.SetGroupAttributes(ctx, group)
 }
 
+// TeamOfGroup returns the team whose group this is; ok is false when the group is no team's.
+func TeamOfGroup(group keycloak.Group) (team string, ok bool) {
+	if owners := group.Attributes[attributeTeam]; len(owners) == 1 && owners[0] != "" {
+		return owners[0], true
+	}
+	return "", false
+}
+
 // FindTeamGroup returns the name of the team's group, for importing a team; found is false when no
 // group is the team's.
 func (e Engine) FindTeamGroup(ctx context.Context, team string) (string, bool, error) {

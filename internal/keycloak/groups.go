@@ -72,6 +72,22 @@ func (c *Client) FindGroup(ctx context.Context, name string) (Group, bool, error
 	return Group{}, false, nil
 }
 
+// Groups returns the realm's top-level groups, with their attributes.
+func (c *Client) Groups(ctx context.Context) ([]Group, error) {
+	// Without a query Keycloak lists the top-level groups.
+	groups, err := c.listGroups(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("cannot list the groups of realm %q: %w", c.cfg.Realm, err)
+	}
+	var top []Group
+	for _, g := range groups {
+		if g.ParentID == "" {
+			top = append(top, g.group())
+		}
+	}
+	return top, nil
+}
+
 // GroupsWithAttribute returns the top-level groups whose attribute key has value among its values.
 func (c *Client) GroupsWithAttribute(ctx context.Context, key, value string) ([]Group, error) {
 	// Without a query Keycloak lists the top-level groups, which are then all looked at here.

@@ -41,6 +41,10 @@ type (
 		GetKubeconfig(ctx context.Context, cluster string) (vault.Kubeconfig, error)
 		DeleteKubeconfig(ctx context.Context, cluster string) error
 		ListClusters(ctx context.Context) ([]string, error)
+		Teams(ctx context.Context) ([]vault.TeamClusters, error)
+		TeamSecretsPath(team string) string
+		ClusterSecretsPath(cluster string) string
+		KVMountPath() string
 		Identity() vault.Identity
 		ClusterAccess(ctx context.Context, cluster, credentials string) (vault.ClusterAccess, error)
 		PutTeam(ctx context.Context, team vault.Team) (vault.TeamState, error)
@@ -76,6 +80,7 @@ type (
 	keycloakAPI interface {
 		Realm(ctx context.Context) (keycloak.Realm, error)
 		UserGroups(ctx context.Context, userID string) ([]string, error)
+		Groups(ctx context.Context) ([]keycloak.Group, error)
 		access.Realm
 	}
 	// policyAPI is the policy set every resource's plan is checked against.

@@ -34,6 +34,7 @@ var moduleReleases = map[string][]moduleRelease{
 		{namespace: "ingress-nginx", name: "ingress-nginx", deployments: []string{"ingress-nginx-controller"}},
 		{namespace: "kube-system", name: "metrics-server"},
 	},
+	"backstage-catalog": {{namespace: "module-backstage-catalog", name: "catalogued"}},
 	// The cluster modules release nothing; their composites are checked gone below.
 	"cluster-aws":   nil,
 	"cluster-azure": nil,

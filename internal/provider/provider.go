@@ -176,7 +176,7 @@ func (p *idpProvider) Resources(context.Context) []func() resource.Resource {
 }
 
 func (p *idpProvider) DataSources(context.Context) []func() datasource.DataSource {
-	return []func() datasource.DataSource{newPlatformDataSource, newClusterDataSource, newClustersDataSource, newAppsDataSource, newAddonCatalogDataSource, newAccessCheckDataSource}
+	return []func() datasource.DataSource{newPlatformDataSource, newClusterDataSource, newClustersDataSource, newAppsDataSource, newCatalogDataSource, newAddonCatalogDataSource, newAccessCheckDataSource}
 }
 
 func (p *idpProvider) Functions(context.Context) []func() function.Function {

@@ -2,6 +2,7 @@ package sandbox
 
 import (
 	"archive/zip"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -36,6 +37,37 @@ func TestToolPinsMatchVersions(t *testing.T) {
 			}
 			if len(file.Tool) == 0 {
 				t.Errorf("%s names no tool to build", path)
+			}
+		})
+	}
+}
+
+func TestNPMPinsMatchVersions(t *testing.T) {
+	for _, pin := range npmTools {
+		t.Run(pin.name, func(t *testing.T) {
+			dir := filepath.Join("..", "..", "tools", pin.name)
+			var manifest struct {
+				Dependencies map[string]string `json:"dependencies"`
+			}
+			var lock struct {
+				Packages map[string]struct {
+					Version string `json:"version"`
+				} `json:"packages"`
+			}
+			for file, into := range map[string]any{"package.json": &manifest, "package-lock.json": &lock} {
+				raw, err := os.ReadFile(filepath.Join(dir, file))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := json.Unmarshal(raw, into); err != nil {
+					t.Fatalf("%s: %v", file, err)
+				}
+			}
+			if got := manifest.Dependencies[pin.module]; got != pin.version {
+				t.Errorf("%s/package.json asks for %s %q; versions.go records %q", dir, pin.module, got, pin.version)
+			}
+			if got := lock.Packages["node_modules/"+pin.module].Version; got != pin.version {
+				t.Errorf("%s/package-lock.json locks %s %q; versions.go records %q", dir, pin.module, got, pin.version)
 			}
 		})
 	}

@@ -101,6 +101,13 @@ var developmentTools = []sandboxTool{
 	{name: "terraform-docs", module: "github.com/terraform-docs/terraform-docs", version: "v0.20.0"},
 }
 
+// npmTools are the npm packages under tools/<name>, installed with `npm ci` from its package-lock.json;
+// TestToolPinsMatchVersions checks both files name this exact version.
+var npmTools = []sandboxTool{
+	// The Backstage validators the idp_catalog tests run on every entity the data source emits.
+	{name: "backstage", module: "@backstage/catalog-model", version: "1.10.3"},
+}
+
 // KubeloginBinary is kubelogin's binary as kubectl finds the plugin `kubectl oidc-login`.
 const KubeloginBinary = "kubectl-oidc_login"
 

@@ -38,8 +38,11 @@ func (c *Client) KubeconfigPath(cluster string) (string, error) {
 
 // kubeconfigPath is the one place the layout of kubeconfig paths is written; callers validate first.
 func kubeconfigPath(prefix, cluster string) string {
-	return prefix + "/clusters/" + cluster + "/kubeconfig"
+	return clusterFolder(prefix, cluster) + "/kubeconfig"
 }
+
+// clusterFolder is the folder of a cluster's secrets inside the KV mount.
+func clusterFolder(prefix, cluster string) string { return prefix + "/clusters/" + cluster }
 
 func (c *Client) kubeconfigPath(cluster string) string { return kubeconfigPath(c.prefix, cluster) }
 

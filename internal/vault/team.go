@@ -260,6 +260,42 @@ func (o ClusterOverlap) String() string {
 // ClusterOverlaps finds the clusters of team that other teams' policies (written by idp_team, under
 // this store's mount and prefix) already reach: one LIST of the ACL policies and one read per team.
 func (c *Client) ClusterOverlaps(ctx context.Context, team Team) ([]ClusterOverlap, error) {
+	teams, err := c.Teams(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var overlaps []ClusterOverlap
+	for _, other := range teams {
+		if other.Name == team.Name {
+			continue
+		}
+		for _, theirs := range other.Clusters {
+			for _, ours := range sortedUnique(team.Clusters) {
+				if clusterPatternsOverlap(ours, theirs) {
+					overlaps = append(overlaps, ClusterOverlap{Cluster: ours, OtherTeam: other.Name, OtherCluster: theirs})
+				}
+			}
+		}
+	}
+	return overlaps, nil
+}
+
+// TeamClusters is a team idp_team wrote into Vault and the clusters (names, or prefixes followed by
+// "*") its policy owns.
+type TeamClusters struct {
+	Name     string
+	Clusters []string
+}
+
+// Owns says whether the team owns the cluster.
+func (t TeamClusters) Owns(cluster string) bool {
+	return slices.ContainsFunc(t.Clusters, func(pattern string) bool { return clusterPatternsOverlap(pattern, cluster) })
+}
+
+// Teams lists the teams idp_team wrote under this store's mount and prefix, by name, with their
+// clusters: one LIST of the ACL policies and one read per team. The login needs list on
+// sys/policies/acl and read on the teams' policies.
+func (c *Client) Teams(ctx context.Context) ([]TeamClusters, error) {
 	listed, err := c.api.Logical().ListWithContext(ctx, "sys/policies/acl")
 	if err != nil {
 		return nil, fmt.Errorf("cannot list the Vault ACL policies: %w", denied(err))
@@ -268,13 +304,13 @@ func (c *Client) ClusterOverlaps(ctx context.Context, team Team) ([]ClusterOverl
 	if listed != nil {
 		keys, _ := listed.Data["keys"].([]any)
 		for _, key := range keys {
-			if name, ok := key.(string); ok && strings.HasPrefix(name, teamPrefix) && name != TeamRole(team.Name) {
+			if name, ok := key.(string); ok && strings.HasPrefix(name, teamPrefix) {
 				names = append(names, name)
 			}
 		}
 	}
 	slices.Sort(names)
-	var overlaps []ClusterOverlap
+	var teams []TeamClusters
 	for _, name := range names {
 		policy, err := c.api.Sys().GetPolicyWithContext(ctx, name)
 		if err != nil {
@@ -283,16 +319,19 @@ func (c *Client) ClusterOverlaps(ctx context.Context, team Team) ([]ClusterOverl
 		if !strings.HasPrefix(policy, teamPolicyHeader) {
 			continue
 		}
-		for _, theirs := range teamClusters(c.kvMount, c.prefix, policy) {
-			for _, ours := range sortedUnique(team.Clusters) {
-				if clusterPatternsOverlap(ours, theirs) {
-					overlaps = append(overlaps, ClusterOverlap{Cluster: ours, OtherTeam: strings.TrimPrefix(name, teamPrefix), OtherCluster: theirs})
-				}
-			}
-		}
+		teams = append(teams, TeamClusters{Name: strings.TrimPrefix(name, teamPrefix), Clusters: teamClusters(c.kvMount, c.prefix, policy)})
 	}
-	return overlaps, nil
+	return teams, nil
 }
+
+// TeamSecretsPath is a team's folder in the KV mount, where its cloud credentials are: <prefix>/credentials/<team>.
+func (c *Client) TeamSecretsPath(team string) string { return c.prefix + "/credentials/" + team }
+
+// ClusterSecretsPath is a cluster's folder in the KV mount, which holds its kubeconfig: <prefix>/clusters/<name>.
+func (c *Client) ClusterSecretsPath(cluster string) string { return clusterFolder(c.prefix, cluster) }
+
+// KVMountPath is the path of the KV mount the store keeps its secrets in.
+func (c *Client) KVMountPath() string { return c.kvMount }
 
 // checkClustersFree refuses clusters another team owns.
 func (c *Client) checkClustersFree(ctx context.Context, team Team) error {
