@@ -31,6 +31,7 @@ var (
 	_ resource.ResourceWithConfigure      = (*accessResource)(nil)
 	_ resource.ResourceWithModifyPlan     = (*accessResource)(nil)
 	_ resource.ResourceWithImportState    = (*accessResource)(nil)
+	_ resource.ResourceWithIdentity       = (*accessResource)(nil)
 	_ resource.ResourceWithValidateConfig = (*accessResource)(nil)
 )
 
@@ -368,6 +369,7 @@ func (r *accessResource) checkBackends(ctx context.Context, grant access.Grant) 
 }
 
 func (r *accessResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	defer accessIdentity.record(ctx, &resp.State, resp.Identity, &resp.Diagnostics)
 	var plan accessModel
 	if resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...); resp.Diagnostics.HasError() {
 		return
@@ -385,6 +387,7 @@ func (r *accessResource) Create(ctx context.Context, req resource.CreateRequest,
 }
 
 func (r *accessResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	defer accessIdentity.record(ctx, &resp.State, resp.Identity, &resp.Diagnostics)
 	var plan, state accessModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
@@ -486,6 +489,7 @@ func stringSet(values []string) types.Set {
 }
 
 func (r *accessResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
+	defer accessIdentity.record(ctx, &resp.State, resp.Identity, &resp.Diagnostics)
 	var state accessModel
 	if resp.Diagnostics.Append(req.State.Get(ctx, &state)...); resp.Diagnostics.HasError() {
 		return
@@ -647,11 +651,16 @@ func (r *accessResource) Delete(ctx context.Context, req resource.DeleteRequest,
 }
 
 func (r *accessResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
-	if _, _, _, err := parseAccessID(req.ID); err != nil {
+	id := accessIdentity.importID(ctx, req, &resp.Diagnostics)
+	if _, _, _, err := parseAccessID(id); err != nil {
 		resp.Diagnostics.AddError("Invalid import ID", err.Error())
 		return
 	}
-	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), req.ID)...)
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), id)...)
+}
+
+func (r *accessResource) IdentitySchema(_ context.Context, _ resource.IdentitySchemaRequest, resp *resource.IdentitySchemaResponse) {
+	accessIdentity.schema(resp)
 }
 
 // notSystemName refuses names in Kubernetes' own system: namespace of users, groups and roles.

@@ -327,6 +327,12 @@ func TestAccAccess(t *testing.T) {
 			},
 			{ResourceName: "idp_access.test", ImportState: true, ImportStateVerify: true, ImportStateVerifyIgnore: []string{"timeouts"}},
 			{
+				// Import by identity: an import block's identity = {...}, which plans a no-op import of the same identity.
+				ResourceName:    "idp_access.test",
+				ImportState:     true,
+				ImportStateKind: resource.ImportBlockWithResourceIdentity,
+			},
+			{
 				// Drift: the RoleBinding deleted and bob taken out of the group behind Terraform's back.
 				PreConfig: func() {
 					ctx := context.Background()

@@ -26,6 +26,7 @@ var (
 	_ resource.ResourceWithConfigure   = (*addonStackResource)(nil)
 	_ resource.ResourceWithModifyPlan  = (*addonStackResource)(nil)
 	_ resource.ResourceWithImportState = (*addonStackResource)(nil)
+	_ resource.ResourceWithIdentity    = (*addonStackResource)(nil)
 )
 
 func newAddonStackResource() resource.Resource { return &addonStackResource{} }
@@ -167,6 +168,7 @@ func (r *addonStackResource) ModifyPlan(ctx context.Context, req resource.Modify
 }
 
 func (r *addonStackResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	defer addonStackIdentity.record(ctx, &resp.State, resp.Identity, &resp.Diagnostics)
 	var plan addonStackModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
 	if resp.Diagnostics.HasError() {
@@ -186,6 +188,7 @@ func (r *addonStackResource) Create(ctx context.Context, req resource.CreateRequ
 }
 
 func (r *addonStackResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	defer addonStackIdentity.record(ctx, &resp.State, resp.Identity, &resp.Diagnostics)
 	var plan addonStackModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
 	if resp.Diagnostics.HasError() {
@@ -317,6 +320,7 @@ func notReadyDetail(cluster string, spec addonstack.Spec, state crossplane.Stack
 }
 
 func (r *addonStackResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
+	defer addonStackIdentity.record(ctx, &resp.State, resp.Identity, &resp.Diagnostics)
 	var state addonStackModel
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
 	if resp.Diagnostics.HasError() {
@@ -393,12 +397,17 @@ func (r *addonStackResource) Delete(ctx context.Context, req resource.DeleteRequ
 }
 
 func (r *addonStackResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
-	cluster, stack, ok := strings.Cut(req.ID, "/")
+	id := addonStackIdentity.importID(ctx, req, &resp.Diagnostics)
+	cluster, stack, ok := strings.Cut(id, "/")
 	if !ok || !clusterNamePattern.MatchString(cluster) || !clusterNamePattern.MatchString(stack) {
-		resp.Diagnostics.AddError("Invalid import ID", fmt.Sprintf("%q is not cluster/stack.", req.ID))
+		resp.Diagnostics.AddError("Invalid import ID", fmt.Sprintf("%q is not cluster/stack.", id))
 		return
 	}
-	for attr, value := range map[string]string{"id": req.ID, "cluster": cluster, "name": stack} {
+	for attr, value := range map[string]string{"id": id, "cluster": cluster, "name": stack} {
 		resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root(attr), value)...)
 	}
+}
+
+func (r *addonStackResource) IdentitySchema(_ context.Context, _ resource.IdentitySchemaRequest, resp *resource.IdentitySchemaResponse) {
+	addonStackIdentity.schema(resp)
 }

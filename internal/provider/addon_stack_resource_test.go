@@ -325,6 +325,15 @@ func TestAccAddonStackRegisteredCluster(t *testing.T) {
 				ImportStateVerifyIgnore: []string{"timeouts"},
 			},
 			{
+				// Import by identity: an import block's identity = {...}, which plans a no-op import of the same identity.
+				ResourceName:    "idp_addon_stack.baseline",
+				ImportState:     true,
+				ImportStateKind: resource.ImportBlockWithResourceIdentity,
+				// What an import cannot read back (timeouts) the configuration sets again.
+				ExpectNonEmptyPlan: true,
+				ImportPlanChecks:   resource.ImportPlanChecks{PreApply: []plancheck.PlanCheck{importChangesOnly("idp_addon_stack.baseline", "timeouts")}},
+			},
+			{
 				// Vault loses the cluster: refresh warns and plans the stack again; the apply registers the
 				// cluster again and finds the stack's composite its own, so nothing is reinstalled by hand.
 				PreConfig: func() {

@@ -43,6 +43,7 @@ type appResource struct {
 var (
 	_ resource.ResourceWithConfigure      = &appResource{}
 	_ resource.ResourceWithImportState    = &appResource{}
+	_ resource.ResourceWithIdentity       = &appResource{}
 	_ resource.ResourceWithModifyPlan     = &appResource{}
 	_ resource.ResourceWithValidateConfig = &appResource{}
 )
@@ -368,6 +369,7 @@ func (r *appResource) spec(plan appModel, ch *chart.Chart, values map[string]any
 }
 
 func (r *appResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	defer appIdentity.record(ctx, &resp.State, resp.Identity, &resp.Diagnostics)
 	var plan, config appModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
 	resp.Diagnostics.Append(req.Config.Get(ctx, &config)...) // write-only values are only in the configuration
@@ -454,6 +456,7 @@ func setReleaseAttributes(m *appModel, engine *helm.Engine, rel helm.Release) di
 }
 
 func (r *appResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
+	defer appIdentity.record(ctx, &resp.State, resp.Identity, &resp.Diagnostics)
 	var state appModel
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
 	if resp.Diagnostics.HasError() {
@@ -515,6 +518,7 @@ func (r *appResource) Read(ctx context.Context, req resource.ReadRequest, resp *
 }
 
 func (r *appResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	defer appIdentity.record(ctx, &resp.State, resp.Identity, &resp.Diagnostics)
 	var plan, config appModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
 	resp.Diagnostics.Append(req.Config.Get(ctx, &config)...)
@@ -599,12 +603,17 @@ func (r *appResource) Delete(ctx context.Context, req resource.DeleteRequest, re
 }
 
 func (r *appResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
-	parts := strings.Split(req.ID, "/")
+	id := appIdentity.importID(ctx, req, &resp.Diagnostics)
+	parts := strings.Split(id, "/")
 	if len(parts) != 3 || !clusterNamePattern.MatchString(parts[0]) || !clusterNamePattern.MatchString(parts[1]) || parts[2] == "" {
-		resp.Diagnostics.AddError("Invalid import ID", fmt.Sprintf("%q is not cluster/namespace/name.", req.ID))
+		resp.Diagnostics.AddError("Invalid import ID", fmt.Sprintf("%q is not cluster/namespace/name.", id))
 		return
 	}
-	for attr, value := range map[string]any{"id": req.ID, "cluster": parts[0], "namespace": parts[1], "name": parts[2], "wait": true, "atomic": false, "max_history": int64(10)} {
+	for attr, value := range map[string]any{"id": id, "cluster": parts[0], "namespace": parts[1], "name": parts[2], "wait": true, "atomic": false, "max_history": int64(10)} {
 		resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root(attr), value)...)
 	}
+}
+
+func (r *appResource) IdentitySchema(_ context.Context, _ resource.IdentitySchemaRequest, resp *resource.IdentitySchemaResponse) {
+	appIdentity.schema(resp)
 }

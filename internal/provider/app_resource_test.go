@@ -225,6 +225,15 @@ func TestAccAppWebService(t *testing.T) {
 				ImportStateVerifyIgnore: []string{"values", "timeouts", "rollback_to_revision"},
 			},
 			{
+				// Import by identity: an import block's identity = {...}, which plans a no-op import of the same identity.
+				ResourceName:    address,
+				ImportState:     true,
+				ImportStateKind: resource.ImportBlockWithResourceIdentity,
+				// What an import cannot read back (values, timeouts, rollback_to_revision) the configuration sets again.
+				ExpectNonEmptyPlan: true,
+				ImportPlanChecks:   resource.ImportPlanChecks{PreApply: []plancheck.PlanCheck{importChangesOnly(address, "values", "timeouts", "rollback_to_revision")}},
+			},
+			{
 				// Values that break the chart's schema fail the plan, on the values attribute, and change nothing.
 				Config:      webServiceConfig(cluster, namespace, values(`"three"`)),
 				PlanOnly:    true,

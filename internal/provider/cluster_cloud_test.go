@@ -243,6 +243,15 @@ func TestAccClusterAWS(t *testing.T) {
 				ImportStateVerifyIgnore: []string{"credentials", "timeouts", "status", "kubernetes_version_actual"},
 			},
 			{
+				// Import by identity: an import block's identity = {...}, which plans a no-op import of the same identity.
+				ResourceName:    address,
+				ImportState:     true,
+				ImportStateKind: resource.ImportBlockWithResourceIdentity,
+				// What an import cannot read back (credentials, timeouts) the configuration sets again.
+				ExpectNonEmptyPlan: true,
+				ImportPlanChecks:   resource.ImportPlanChecks{PreApply: []plancheck.PlanCheck{importChangesOnly(address, "credentials", "timeouts")}},
+			},
+			{
 				// A new region is a new cluster.
 				Config: awsClusterConfig(name, "eu-central-1", "1.34", twoPools),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{

@@ -50,6 +50,7 @@ type clusterResource struct {
 var (
 	_ resource.ResourceWithConfigure      = &clusterResource{}
 	_ resource.ResourceWithImportState    = &clusterResource{}
+	_ resource.ResourceWithIdentity       = &clusterResource{}
 	_ resource.ResourceWithValidateConfig = &clusterResource{}
 	_ resource.ResourceWithModifyPlan     = &clusterResource{}
 )
@@ -223,6 +224,7 @@ func (r *clusterResource) ValidateConfig(ctx context.Context, req resource.Valid
 }
 
 func (r *clusterResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	defer clusterIdentity.record(ctx, &resp.State, resp.Identity, &resp.Diagnostics)
 	var plan, config clusterModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
 	resp.Diagnostics.Append(req.Config.Get(ctx, &config)...) // write-only values are only in the configuration
@@ -311,6 +313,7 @@ const (
 )
 
 func (r *clusterResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
+	defer clusterIdentity.record(ctx, &resp.State, resp.Identity, &resp.Diagnostics)
 	var state clusterModel
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
 	if resp.Diagnostics.HasError() {
@@ -431,6 +434,7 @@ func (r *clusterResource) ModifyPlan(ctx context.Context, req resource.ModifyPla
 }
 
 func (r *clusterResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	defer clusterIdentity.record(ctx, &resp.State, resp.Identity, &resp.Diagnostics)
 	var plan, state, config clusterModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
@@ -533,12 +537,17 @@ func (r *clusterResource) Delete(ctx context.Context, req resource.DeleteRequest
 }
 
 func (r *clusterResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
-	if !clusterNamePattern.MatchString(req.ID) {
-		resp.Diagnostics.AddError("Invalid import ID", fmt.Sprintf("%q is not a cluster name (a DNS-1123 label); import idp_cluster by name.", req.ID))
+	id := clusterIdentity.importID(ctx, req, &resp.Diagnostics)
+	if !clusterNamePattern.MatchString(id) {
+		resp.Diagnostics.AddError("Invalid import ID", fmt.Sprintf("%q is not a cluster name (a DNS-1123 label); import idp_cluster by name.", id))
 		return
 	}
-	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("name"), req.ID)...)
-	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), req.ID)...)
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("name"), id)...)
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), id)...)
+}
+
+func (r *clusterResource) IdentitySchema(_ context.Context, _ resource.IdentitySchemaRequest, resp *resource.IdentitySchemaResponse) {
+	clusterIdentity.schema(resp)
 }
 
 // checkVaultPermissions refuses at plan what the Vault login may not do, as a team's login may not

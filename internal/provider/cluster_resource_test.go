@@ -146,6 +146,15 @@ func TestAccClusterExisting(t *testing.T) {
 				ImportStateVerifyIgnore:              []string{"kubeconfig_wo_version", "timeouts"},
 			},
 			{
+				// Import by identity: an import block's identity = {...}, which plans a no-op import of the same identity.
+				ResourceName:    address,
+				ImportState:     true,
+				ImportStateKind: resource.ImportBlockWithResourceIdentity,
+				// What an import cannot read back (kubeconfig_wo_version, timeouts) the configuration sets again.
+				ExpectNonEmptyPlan: true,
+				ImportPlanChecks:   resource.ImportPlanChecks{PreApply: []plancheck.PlanCheck{importChangesOnly(address, "kubeconfig_wo_version", "timeouts")}},
+			},
+			{
 				// Rotation: a new version stores the new kubeconfig in place.
 				Config: existingClusterConfig(name, rotated, 2),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{

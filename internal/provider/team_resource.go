@@ -32,6 +32,7 @@ var (
 	_ resource.ResourceWithConfigure   = (*teamResource)(nil)
 	_ resource.ResourceWithModifyPlan  = (*teamResource)(nil)
 	_ resource.ResourceWithImportState = (*teamResource)(nil)
+	_ resource.ResourceWithIdentity    = (*teamResource)(nil)
 )
 
 func newTeamResource() resource.Resource { return &teamResource{} }
@@ -184,12 +185,14 @@ func (r *teamResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRe
 }
 
 func (r *teamResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	defer teamIdentity.record(ctx, &resp.State, resp.Identity, &resp.Diagnostics)
 	r.write(ctx, req.Plan, func(model teamModel) (time.Duration, diag.Diagnostics) {
 		return model.Timeouts.Create(ctx, 2*time.Minute)
 	}, &resp.State, &resp.Diagnostics)
 }
 
 func (r *teamResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	defer teamIdentity.record(ctx, &resp.State, resp.Identity, &resp.Diagnostics)
 	r.write(ctx, req.Plan, func(model teamModel) (time.Duration, diag.Diagnostics) {
 		return model.Timeouts.Update(ctx, 2*time.Minute)
 	}, &resp.State, &resp.Diagnostics)
@@ -299,6 +302,7 @@ const teamVaultAdvice = "The provider's Vault login needs write access to sys/po
 	"auth/<approle_mount>/role/idp-team-*, and list on sys/policies/acl; check its policy, and that the AppRole auth method is enabled at vault.approle_mount."
 
 func (r *teamResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
+	defer teamIdentity.record(ctx, &resp.State, resp.Identity, &resp.Diagnostics)
 	var state teamModel
 	if resp.Diagnostics.Append(req.State.Get(ctx, &state)...); resp.Diagnostics.HasError() {
 		return
@@ -400,13 +404,18 @@ func (r *teamResource) Delete(ctx context.Context, req resource.DeleteRequest, r
 }
 
 func (r *teamResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
-	if !vault.ValidTeamName(req.ID) {
-		resp.Diagnostics.AddError("Invalid import ID", fmt.Sprintf("%q is not a team name: a DNS-1123 label of at most 54 characters.", req.ID))
+	id := teamIdentity.importID(ctx, req, &resp.Diagnostics)
+	if !vault.ValidTeamName(id) {
+		resp.Diagnostics.AddError("Invalid import ID", fmt.Sprintf("%q is not a team name: a DNS-1123 label of at most 54 characters.", id))
 		return
 	}
-	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("name"), req.ID)...)
-	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), req.ID)...)
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("name"), id)...)
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), id)...)
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("token_ttl"), "1h")...)
+}
+
+func (r *teamResource) IdentitySchema(_ context.Context, _ resource.IdentitySchemaRequest, resp *resource.IdentitySchemaResponse) {
+	teamIdentity.schema(resp)
 }
 
 // shortDuration writes a duration as a configuration would, "30m" rather than "30m0s", so that an

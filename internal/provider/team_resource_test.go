@@ -147,6 +147,12 @@ resource "idp_cluster" "beta" {
 				ImportStateVerify: true,
 			},
 			{
+				// Import by identity: an import block's identity = {...}, which plans a no-op import of the same identity.
+				ResourceName:    "idp_team.alpha",
+				ImportState:     true,
+				ImportStateKind: resource.ImportBlockWithResourceIdentity,
+			},
+			{
 				// An imported token_ttl reads as written ("30m"); clusters come back in Vault's order,
 				// which a later plan keeps as configured.
 				ResourceName:            "idp_team.beta",
