@@ -230,7 +230,7 @@ func (e *Engine) Rules() []string {
 
 // Evaluate runs the policies against one change. The caller bounds the time with ctx.
 func (e *Engine) Evaluate(ctx context.Context, in Input) ([]Result, error) {
-	raw, err := json.Marshal(in.document())
+	raw, err := in.JSON()
 	if err != nil {
 		return nil, fmt.Errorf("cannot encode the policy input of %s: %w", in.Change.describe(), err)
 	}

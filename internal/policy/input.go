@@ -1,5 +1,10 @@
 package policy
 
+import (
+	"encoding/json"
+	"fmt"
+)
+
 // InputVersion is the version of the evaluation document's shape, given to policies as
 // input.idp.version. It changes only when a field changes meaning or goes away; fields are added
 // without a new version.
@@ -67,6 +72,15 @@ func (in Input) document() map[string]any {
 		"resource_changes": []ResourceChange{change},
 		"idp":              idpDocument{Version: InputVersion, Context: in.IDP},
 	}
+}
+
+// JSON is the evaluation input as the policies see it, for `opa eval --input` or conftest.
+func (in Input) JSON() ([]byte, error) {
+	raw, err := json.Marshal(in.document())
+	if err != nil {
+		return nil, fmt.Errorf("cannot write the policy input: %w", err)
+	}
+	return raw, nil
 }
 
 type idpDocument struct {

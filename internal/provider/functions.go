@@ -1,11 +1,19 @@
 package provider
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework/function"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-go/tftypes"
 
+	"github.com/idp-platform/terraform-provider-idp/internal/policy"
 	"github.com/idp-platform/terraform-provider-idp/internal/vault"
 )
 
@@ -106,4 +114,98 @@ func (kubeconfigPathFunction) Run(ctx context.Context, req function.RunRequest, 
 		return
 	}
 	resp.Error = resp.Result.Set(ctx, location)
+}
+
+func newPolicyInputFunction() function.Function { return policyInputFunction{} }
+
+// policyInputFunction builds the document the platform's policies evaluate for a planned resource, so
+// that a configuration can hand it to `opa eval` or conftest, or check a policy exception before a plan.
+type policyInputFunction struct{}
+
+// policyResourceTypes are the resources whose plans the policy library checks.
+var policyResourceTypes = []string{"idp_cluster", "idp_app", "idp_addon_stack", "idp_access", "idp_team"}
+
+func (policyInputFunction) Metadata(_ context.Context, _ function.MetadataRequest, resp *function.MetadataResponse) {
+	resp.Name = "policy_input"
+}
+
+func (policyInputFunction) Definition(_ context.Context, _ function.DefinitionRequest, resp *function.DefinitionResponse) {
+	resp.Definition = function.Definition{
+		Summary: "The document the platform's policies evaluate for a planned resource, as JSON",
+		MarkdownDescription: "The input the policy library (`policy/`) evaluates when a resource is planned: the shape of " +
+			"`tofu show -json` (`resource_changes`, here the creation of one resource with these values) plus `idp`, who plans " +
+			"it and for which cluster. The provider checks plans against the same document; conftest reads the same shape from " +
+			"a whole plan. Write it to a file for `opa eval --input` or `conftest test`, to try a change or an exception " +
+			"before planning it. Values are as the resource's attributes: only those the policies read are needed.",
+		Parameters: []function.Parameter{
+			function.StringParameter{Name: "resource_type", MarkdownDescription: "`idp_cluster`, `idp_app`, `idp_addon_stack`, `idp_access` or `idp_team`."},
+			function.DynamicParameter{Name: "values", MarkdownDescription: "The planned resource's attributes, an object."},
+		},
+		VariadicParameter: function.DynamicParameter{Name: "context", MarkdownDescription: "At most one object: `team`, `identity`, and `cluster` " +
+			"(`name`, `cloud`, `environment`, `labels`), as the provider fills in `input.idp`."},
+		Return: function.StringReturn{},
+	}
+}
+
+func (policyInputFunction) Run(ctx context.Context, req function.RunRequest, resp *function.RunResponse) {
+	var resourceType string
+	var values types.Dynamic
+	var contexts []types.Dynamic
+	if resp.Error = req.Arguments.Get(ctx, &resourceType, &values, &contexts); resp.Error != nil {
+		return
+	}
+	if !slices.Contains(policyResourceTypes, resourceType) {
+		resp.Error = function.NewArgumentFuncError(0, fmt.Sprintf("%q is not a resource the policies check: one of %s", resourceType, strings.Join(policyResourceTypes, ", ")))
+		return
+	}
+	after, err := values.ToTerraformValue(ctx)
+	if err != nil || !after.Type().Is(tftypes.Object{}) {
+		resp.Error = function.NewArgumentFuncError(1, "values must be an object of the resource's attributes")
+		return
+	}
+	change, err := plannedChange(resourceType, tftypes.NewValue(after.Type(), nil), after, false)
+	if err != nil {
+		resp.Error = function.NewArgumentFuncError(1, err.Error())
+		return
+	}
+	in := policy.Input{Change: change}
+	if len(contexts) > 1 {
+		resp.Error = function.NewArgumentFuncError(3, fmt.Sprintf("takes at most one context object, got %d", len(contexts)))
+		return
+	}
+	for _, given := range contexts {
+		if in.IDP, err = policyContext(ctx, given); err != nil {
+			resp.Error = function.NewArgumentFuncError(2, err.Error())
+			return
+		}
+	}
+	doc, err := in.JSON()
+	if err != nil {
+		resp.Error = function.NewFuncError(err.Error())
+		return
+	}
+	resp.Error = resp.Result.Set(ctx, string(doc))
+}
+
+// policyContext reads input.idp from an object, refusing fields the policies do not know.
+func policyContext(ctx context.Context, given types.Dynamic) (policy.Context, error) {
+	var idp policy.Context
+	value, err := given.ToTerraformValue(ctx)
+	if err != nil || !value.Type().Is(tftypes.Object{}) {
+		return idp, errors.New("context must be an object with team, identity and cluster")
+	}
+	shaped, _, err := jsonValue(value)
+	if err != nil {
+		return idp, err
+	}
+	raw, err := json.Marshal(shaped)
+	if err != nil {
+		return idp, err
+	}
+	decoder := json.NewDecoder(bytes.NewReader(raw))
+	decoder.DisallowUnknownFields()
+	if err := decoder.Decode(&idp); err != nil {
+		return idp, fmt.Errorf("context is not team, identity and cluster (name, cloud, environment, labels): %w", err)
+	}
+	return idp, nil
 }

@@ -2,7 +2,9 @@ package provider
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"math/big"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -96,6 +98,101 @@ func TestKubeconfigPathFunction(t *testing.T) {
 			}
 			if diff := cmp.Diff(tc.wantErr, gotErr); diff != "" {
 				t.Errorf("%s\nerror (-want +got):\n%s", tc.reason, diff)
+			}
+		})
+	}
+}
+
+func TestPolicyInputFunction(t *testing.T) {
+	cluster := types.ObjectValueMust(
+		map[string]attr.Type{"name": types.StringType, "cloud": types.StringType, "node_pools": types.MapType{ElemType: types.ObjectType{AttrTypes: map[string]attr.Type{"max_size": types.NumberType}}}},
+		map[string]attr.Value{
+			"name": types.StringValue("payments-prod"), "cloud": types.StringValue("aws"),
+			"node_pools": types.MapValueMust(types.ObjectType{AttrTypes: map[string]attr.Type{"max_size": types.NumberType}}, map[string]attr.Value{
+				"default": types.ObjectValueMust(map[string]attr.Type{"max_size": types.NumberType}, map[string]attr.Value{"max_size": types.NumberValue(big.NewFloat(12))}),
+			}),
+		})
+	context := func(fields map[string]attr.Value) types.Dynamic {
+		kinds := map[string]attr.Type{}
+		for name, value := range fields {
+			kinds[name] = value.Type(nil)
+		}
+		return types.DynamicValue(types.ObjectValueMust(kinds, fields))
+	}
+	production := context(map[string]attr.Value{
+		"team": types.StringValue("payments"),
+		"cluster": types.ObjectValueMust(map[string]attr.Type{"name": types.StringType, "environment": types.StringType},
+			map[string]attr.Value{"name": types.StringValue("payments-prod"), "environment": types.StringValue("production")}),
+	})
+	cases := map[string]struct {
+		reason   string
+		resource string
+		values   attr.Value
+		contexts []attr.Value
+		want     map[string]any
+		wantErr  string
+	}{
+		"Cluster": {
+			reason:   "A cluster's values become the creation of one resource, as tofu show -json has it, with input.idp.",
+			resource: "idp_cluster", values: types.DynamicValue(cluster), contexts: []attr.Value{production},
+			want: map[string]any{
+				"resource_changes": []any{map[string]any{
+					"mode": "managed", "type": "idp_cluster",
+					"change": map[string]any{
+						"actions": []any{"create"}, "before": nil, "after_unknown": map[string]any{},
+						"after": map[string]any{"name": "payments-prod", "cloud": "aws", "node_pools": map[string]any{"default": map[string]any{"max_size": float64(12)}}},
+					},
+				}},
+				"idp": map[string]any{"version": "1", "team": "payments", "cluster": map[string]any{"name": "payments-prod", "environment": "production"}},
+			},
+		},
+		"NoContext": {
+			reason: "Without a context, input.idp holds the version only.", resource: "idp_team",
+			values: types.DynamicValue(types.ObjectValueMust(map[string]attr.Type{"name": types.StringType}, map[string]attr.Value{"name": types.StringValue("payments")})),
+			want: map[string]any{
+				"resource_changes": []any{map[string]any{"mode": "managed", "type": "idp_team", "change": map[string]any{
+					"actions": []any{"create"}, "before": nil, "after_unknown": map[string]any{}, "after": map[string]any{"name": "payments"},
+				}}},
+				"idp": map[string]any{"version": "1"},
+			},
+		},
+		"UnknownType": {
+			reason: "Only the provider's resources are checked.", resource: "aws_instance", values: types.DynamicValue(cluster),
+			wantErr: `argument 0: "aws_instance" is not a resource the policies check: one of idp_cluster, idp_app, idp_addon_stack, idp_access, idp_team`,
+		},
+		"NotAnObject": {
+			reason: "Values are an object of attributes.", resource: "idp_cluster", values: types.DynamicValue(types.StringValue("payments")),
+			wantErr: "argument 1: values must be an object of the resource's attributes",
+		},
+		"UnknownContextField": {
+			reason: "A misspelt context field would be silently ignored by the policies.", resource: "idp_cluster", values: types.DynamicValue(cluster),
+			contexts: []attr.Value{context(map[string]attr.Value{"teem": types.StringValue("payments")})},
+			wantErr:  `argument 2: context is not team, identity and cluster (name, cloud, environment, labels): json: unknown field "teem"`,
+		},
+		"TwoContexts": {
+			reason: "One context is the most there is.", resource: "idp_cluster", values: types.DynamicValue(cluster), contexts: []attr.Value{production, production},
+			wantErr: "argument 3: takes at most one context object, got 2",
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			kinds := make([]attr.Type, len(tc.contexts))
+			for i := range tc.contexts {
+				kinds[i] = types.DynamicType
+			}
+			got, gotErr := runFunction(t, policyInputFunction{}, types.StringValue(tc.resource), tc.values, types.TupleValueMust(kinds, tc.contexts))
+			if diff := cmp.Diff(tc.wantErr, gotErr); diff != "" {
+				t.Fatalf("%s\npolicy_input(...) error: -want, +got:\n%s", tc.reason, diff)
+			}
+			if tc.wantErr != "" {
+				return
+			}
+			var doc map[string]any
+			if err := json.Unmarshal([]byte(got), &doc); err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tc.want, doc); diff != "" {
+				t.Errorf("%s\npolicy_input(...): -want, +got:\n%s", tc.reason, diff)
 			}
 		})
 	}

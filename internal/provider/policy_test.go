@@ -296,3 +296,91 @@ resource "idp_cluster" "south" {
 		},
 	})
 }
+
+// TestAccPolicyInputFunction hands what provider::idp::policy_input builds, through tofu, to conftest
+// with the shipped library: it is the document the policies read, so they find in it what they find
+// in a plan, here a machine type the platform does not offer and, in production, a pool too large.
+func TestAccPolicyInputFunction(t *testing.T) {
+	requireAcc(t)
+	library, err := filepath.Abs(filepath.Join("..", "..", "policy"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := newCLIWorkspace(t, t.TempDir())
+	w.writeConfig(t, `
+locals {
+  cluster = {
+    name       = "payments-prod"
+    cloud      = "aws"
+    region     = "eu-west-1"
+    node_pools = { default = { instance_type = "m6i.large", min_size = 1, max_size = 3 } }
+    tags       = { team = "payments", cost-center = "cc-1" }
+  }
+  production = { team = "payments", cluster = { name = "payments-prod", environment = "production" } }
+}
+
+output "offered" {
+  value = provider::idp::policy_input("idp_cluster", local.cluster, local.production)
+}
+
+output "not_offered" {
+  value = provider::idp::policy_input("idp_cluster", merge(local.cluster, {
+    node_pools = { default = { instance_type = "x9.huge", min_size = 1, max_size = 3 } }
+  }), local.production)
+}
+
+output "too_large_in_production" {
+  value = provider::idp::policy_input("idp_cluster", merge(local.cluster, {
+    node_pools = { default = { instance_type = "m6i.large", min_size = 1, max_size = 500 } }
+  }), local.production)
+}
+`)
+	w.run(t, "init", "-input=false")
+	w.run(t, "apply", "-input=false", "-auto-approve")
+	conftest := func(output string) []string {
+		t.Helper()
+		doc := w.run(t, "output", "-raw", output)
+		file := filepath.Join(w.dir, output+".json")
+		if err := os.WriteFile(file, []byte(doc), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		cmd := exec.Command(os.Getenv(sandbox.EnvConftest), "test", "--no-color", "--output", "json", "--policy", library, file)
+		out, err := cmd.Output()
+		var exit *exec.ExitError
+		if err != nil && !errors.As(err, &exit) {
+			t.Fatalf("conftest: %v", err)
+		}
+		var results []struct {
+			Failures []struct{ Msg string } `json:"failures"`
+		}
+		if err := json.Unmarshal(out, &results); err != nil {
+			t.Fatalf("conftest's output is not its JSON report: %v\n%s", err, out)
+		}
+		var failures []string
+		for _, r := range results {
+			for _, f := range r.Failures {
+				failures = append(failures, f.Msg)
+			}
+		}
+		return failures
+	}
+	cases := map[string]struct {
+		reason string
+		want   string
+	}{
+		"offered":                 {reason: "A cluster the platform offers passes."},
+		"not_offered":             {reason: "A machine type the platform does not offer is denied.", want: "uses x9.huge, which the platform does not offer on aws"},
+		"too_large_in_production": {reason: "The context's environment sets the limit.", want: `environment "production" allow at most 50 per pool`},
+	}
+	for output, tc := range cases {
+		t.Run(output, func(t *testing.T) {
+			failures := conftest(output)
+			switch {
+			case tc.want == "" && len(failures) > 0:
+				t.Errorf("%s\nconftest denies: %q", tc.reason, failures)
+			case tc.want != "" && !slices.ContainsFunc(failures, func(f string) bool { return strings.Contains(f, tc.want) }):
+				t.Errorf("%s\nconftest denies %q, want a failure with %q", tc.reason, failures, tc.want)
+			}
+		})
+	}
+}

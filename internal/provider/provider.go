@@ -180,7 +180,7 @@ func (p *idpProvider) DataSources(context.Context) []func() datasource.DataSourc
 }
 
 func (p *idpProvider) Functions(context.Context) []func() function.Function {
-	return []func() function.Function{newReleaseIDFunction, newKubeconfigPathFunction}
+	return []func() function.Function{newReleaseIDFunction, newKubeconfigPathFunction, newPolicyInputFunction}
 }
 
 func (p *idpProvider) EphemeralResources(context.Context) []func() ephemeral.EphemeralResource {
