@@ -112,14 +112,14 @@ func TestPolicyInputFunction(t *testing.T) {
 				"default": types.ObjectValueMust(map[string]attr.Type{"max_size": types.NumberType}, map[string]attr.Value{"max_size": types.NumberValue(big.NewFloat(12))}),
 			}),
 		})
-	context := func(fields map[string]attr.Value) types.Dynamic {
+	idpContext := func(fields map[string]attr.Value) types.Dynamic {
 		kinds := map[string]attr.Type{}
 		for name, value := range fields {
-			kinds[name] = value.Type(nil)
+			kinds[name] = value.Type(context.Background())
 		}
 		return types.DynamicValue(types.ObjectValueMust(kinds, fields))
 	}
-	production := context(map[string]attr.Value{
+	production := idpContext(map[string]attr.Value{
 		"team": types.StringValue("payments"),
 		"cluster": types.ObjectValueMust(map[string]attr.Type{"name": types.StringType, "environment": types.StringType},
 			map[string]attr.Value{"name": types.StringValue("payments-prod"), "environment": types.StringValue("production")}),
@@ -166,7 +166,7 @@ func TestPolicyInputFunction(t *testing.T) {
 		},
 		"UnknownContextField": {
 			reason: "A misspelt context field would be silently ignored by the policies.", resource: "idp_cluster", values: types.DynamicValue(cluster),
-			contexts: []attr.Value{context(map[string]attr.Value{"teem": types.StringValue("payments")})},
+			contexts: []attr.Value{idpContext(map[string]attr.Value{"teem": types.StringValue("payments")})},
 			wantErr:  `argument 2: context is not team, identity and cluster (name, cloud, environment, labels): json: unknown field "teem"`,
 		},
 		"TwoContexts": {
