@@ -67,3 +67,18 @@ func pinnedTofu(t *testing.T) string {
 	}
 	return strings.TrimSpace(string(out))
 }
+
+// TestPlatformExample runs examples/platform's unit suite (mock_provider): the example composes the
+// catalog's modules by their paths in the repository, so the copy it runs in holds both.
+func TestPlatformExample(t *testing.T) {
+	if os.Getenv(sandbox.EnvTofu) == "" {
+		t.Setenv(sandbox.EnvTofu, pinnedTofu(t))
+	}
+	root := t.TempDir()
+	for _, dir := range []string{"modules", filepath.Join("examples", "platform")} {
+		if err := os.CopyFS(filepath.Join(root, dir), os.DirFS(filepath.Join("..", "..", dir))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	runModuleSuite(t, root, filepath.Join("examples", "platform"), nil, "-test-directory=tests")
+}
