@@ -323,6 +323,13 @@ func entityName(name string) string {
 	return strings.TrimRight(name[:54], "-_.") + "-" + hex.EncodeToString(sum[:4])
 }
 
+// Backstage's formats of an entity's name and of an entity reference (kind:namespace/name, the kind and
+// namespace optional), for validating what a configuration gives.
+var (
+	NamePattern      = regexp.MustCompile(`^[a-zA-Z0-9]+([-_.][a-zA-Z0-9]+)*$`)
+	ReferencePattern = regexp.MustCompile(`^([a-zA-Z]+:)?([a-z0-9]+(-[a-z0-9]+)*/)?[a-zA-Z0-9]+([-_.][a-zA-Z0-9]+)*$`)
+)
+
 // labelValue is what Backstage (like Kubernetes) takes as a label value.
 var labelValue = regexp.MustCompile(`^[a-zA-Z0-9]([-_.a-zA-Z0-9]{0,61}[a-zA-Z0-9])?$`)
 

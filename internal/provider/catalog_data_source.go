@@ -2,7 +2,7 @@ package provider
 
 import (
 	"context"
-	"regexp"
+	"errors"
 	"slices"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/setvalidator"
@@ -46,12 +46,6 @@ var catalogEntityType = types.ObjectType{AttrTypes: map[string]attr.Type{
 	"kind": types.StringType, "name": types.StringType, "ref": types.StringType, "json": types.StringType,
 }}
 
-// Backstage's formats for entity names and references (kind:namespace/name, kind and namespace optional).
-var (
-	backstageName = regexp.MustCompile(`^[a-zA-Z0-9]+([-_.][a-zA-Z0-9]+)*$`)
-	backstageRef  = regexp.MustCompile(`^([a-zA-Z]+:)?([a-z0-9]+(-[a-z0-9]+)*/)?[a-zA-Z0-9]+([-_.][a-zA-Z0-9]+)*$`)
-)
-
 func (d *catalogDataSource) Metadata(_ context.Context, req datasource.MetadataRequest, resp *datasource.MetadataResponse) {
 	resp.TypeName = req.ProviderTypeName + "_catalog"
 }
@@ -73,7 +67,8 @@ func (d *catalogDataSource) Schema(_ context.Context, _ datasource.SchemaRequest
 			"one component, annotated `backstage.io/kubernetes-id` with the release name (the catalog charts label what they " +
 			"release with it, so the Backstage Kubernetes plugin finds the objects), `dependsOn` its clusters.\n\n" +
 			"Each backend is read only when configured: Vault and the management cluster for clusters and teams, Keycloak for " +
-			"teams' groups. Reading teams needs a Vault login that may list `sys/policies/acl` and read the teams' policies. " +
+			"teams' groups. Reading teams from Vault needs a login that may list `sys/policies/acl` and read the teams' policies; " +
+			"a login that may not (a team's) gets a warning, the teams Keycloak knows, and clusters owned by their `team` tag. " +
 			"Nothing secret is returned.",
 		Attributes: map[string]schema.Attribute{
 			"namespace": schema.StringAttribute{
@@ -86,14 +81,14 @@ func (d *catalogDataSource) Schema(_ context.Context, _ datasource.SchemaRequest
 				Optional: true,
 				MarkdownDescription: "Name of the `Resource` that stands for the management cluster, emitted when the provider " +
 					"configures one. Default `" + catalogDefaultManagementCluster + "`.",
-				Validators: []validator.String{stringvalidator.LengthAtMost(63), stringvalidator.RegexMatches(backstageName,
+				Validators: []validator.String{stringvalidator.LengthAtMost(63), stringvalidator.RegexMatches(backstage.NamePattern,
 					"must be a Backstage entity name: letters and digits, separated by one of -_.")},
 			},
 			"default_owner": schema.StringAttribute{
 				Optional: true,
 				MarkdownDescription: "Owner of what no team owns, as an entity reference. Default `" + catalogDefaultOwner +
 					"`.",
-				Validators: []validator.String{stringvalidator.RegexMatches(backstageRef,
+				Validators: []validator.String{stringvalidator.RegexMatches(backstage.ReferencePattern,
 					"must be a Backstage entity reference such as group:default/platform-team")},
 			},
 			"app_clusters": schema.SetAttribute{
@@ -188,7 +183,14 @@ func (b *backends) catalogPlatform(ctx context.Context, model catalogDataModel) 
 		}
 		platform.VaultMount = store.KVMountPath()
 		listed, err := store.Teams(ctx)
-		if err != nil {
+		switch {
+		case errors.Is(err, vault.ErrPermissionDenied):
+			// A team's login may not list policies: the catalog then has the teams Keycloak knows, and
+			// clusters owned by their team tag.
+			diags.AddWarning("Teams not read from Vault",
+				"The Vault login may not list sys/policies/acl, so the catalog's teams come from Keycloak alone and clusters are "+
+					"owned by their team tag: "+err.Error())
+		case err != nil:
 			diags.Append(b.vaultError("Cannot list the platform's teams", err,
 				"The provider's Vault login needs list on sys/policies/acl and read on the idp-team-* policies."))
 			return platform, diags
