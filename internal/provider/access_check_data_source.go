@@ -68,7 +68,7 @@ func (d *accessCheckDataSource) Metadata(_ context.Context, req datasource.Metad
 }
 
 func (d *accessCheckDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
-	label := []validator.String{stringvalidator.RegexMatches(clusterNamePattern, "must be a DNS-1123 label")}
+	label := []validator.String{dnsLabel()}
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "Asks a platform cluster whether a Keycloak user may do something there: a SubjectAccessReview " +
 			"for the user and groups as the cluster sees them in the user's token, with the `" + access.SubjectPrefix + "` prefix " +

@@ -77,7 +77,7 @@ func (r *appResource) Metadata(_ context.Context, req resource.MetadataRequest, 
 
 func (r *appResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
 	replace := []planmodifier.String{stringplanmodifier.RequiresReplace()}
-	label := []validator.String{stringvalidator.RegexMatches(clusterNamePattern, "must be a DNS-1123 label")}
+	label := []validator.String{dnsLabel()}
 	computedString := func(description string) schema.StringAttribute {
 		return schema.StringAttribute{Computed: true, MarkdownDescription: description}
 	}

@@ -3,7 +3,6 @@ package provider
 import (
 	"context"
 
-	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
@@ -48,12 +47,12 @@ func (d *appsDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, r
 			"cluster": schema.StringAttribute{
 				Required:            true,
 				MarkdownDescription: "Platform cluster name, registered in Vault.",
-				Validators:          []validator.String{stringvalidator.RegexMatches(clusterNamePattern, "must be a DNS-1123 label")},
+				Validators:          []validator.String{dnsLabel()},
 			},
 			"namespace": schema.StringAttribute{
 				Optional:            true,
 				MarkdownDescription: "Only releases in this namespace; every namespace when unset.",
-				Validators:          []validator.String{stringvalidator.RegexMatches(clusterNamePattern, "must be a DNS-1123 label")},
+				Validators:          []validator.String{dnsLabel()},
 			},
 			"apps": schema.ListNestedAttribute{
 				Computed:            true,

@@ -96,7 +96,7 @@ func (d *catalogDataSource) Schema(_ context.Context, _ datasource.SchemaRequest
 				ElementType: types.StringType,
 				MarkdownDescription: "Clusters whose Helm releases become components, one list request each. None when " +
 					"unset: a cluster is reached only when asked for.",
-				Validators: []validator.Set{setvalidator.ValueStringsAre(stringvalidator.RegexMatches(clusterNamePattern, "must be a DNS-1123 label"))},
+				Validators: []validator.Set{setvalidator.ValueStringsAre(dnsLabel())},
 			},
 			"entities": schema.ListNestedAttribute{
 				Computed:            true,

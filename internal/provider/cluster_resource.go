@@ -39,6 +39,11 @@ func clusterNameValidators() []validator.String {
 	}
 }
 
+// dnsLabel checks a name Kubernetes takes as a DNS-1123 label: a cluster, a namespace, a release.
+func dnsLabel() validator.String {
+	return stringvalidator.RegexMatches(clusterNamePattern, "must be a DNS-1123 label")
+}
+
 func newClusterResource() resource.Resource { return &clusterResource{} }
 
 // clusterResource manages a Kubernetes cluster of the platform. Clusters registered with cloud =
