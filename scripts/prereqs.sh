@@ -8,6 +8,8 @@ command -v mvn >/dev/null 2>&1 || need_apt+=(maven)
 # Node.js runs Backstage's validators in the idp_catalog tests (tools/backstage).
 command -v node >/dev/null 2>&1 || need_apt+=(nodejs)
 command -v npm >/dev/null 2>&1 || need_apt+=(npm)
+# gpg signs the release test's checksums.
+command -v gpg >/dev/null 2>&1 || need_apt+=(gnupg)
 # The JDKs the sandbox looks for, in its order (internal/sandbox/versions.go).
 have_jdk=${IDP_SANDBOX_JAVA_HOME:-}
 for jdk in temurin-25-jdk-amd64 temurin-21-jdk-amd64 java-21-openjdk-amd64 java-17-openjdk-amd64; do

@@ -14,6 +14,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
 )
 
 // New returns the provider factory providerserver.Serve and the acceptance tests use.
@@ -155,6 +156,8 @@ func (p *idpProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *
 }
 
 func (p *idpProvider) Configure(ctx context.Context, req provider.ConfigureRequest, resp *provider.ConfigureResponse) {
+	// The release's version, in every log a bug report comes with.
+	tflog.Info(ctx, "configuring terraform-provider-idp", map[string]any{"version": p.version})
 	var model providerModel
 	resp.Diagnostics.Append(req.Config.Get(ctx, &model)...)
 	if resp.Diagnostics.HasError() {

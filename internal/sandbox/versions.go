@@ -99,6 +99,8 @@ var developmentTools = []sandboxTool{
 	{name: "tfplugindocs", module: "github.com/hashicorp/terraform-plugin-docs", version: "v0.24.0"},
 	// terraform-docs writes the catalog modules' README tables (modules/.terraform-docs.yml).
 	{name: "terraform-docs", module: "github.com/terraform-docs/terraform-docs", version: "v0.20.0"},
+	// goreleaser builds the release archives, checksums and signature (.goreleaser.yml, make release).
+	{name: "goreleaser", module: "github.com/goreleaser/goreleaser/v2", version: "v2.15.1"},
 }
 
 // npmTools are the npm packages under tools/<name>, installed with `npm ci` from its package-lock.json;
