@@ -21,8 +21,9 @@ const releaseVersion = "0.1.1"
 
 // TestAccReleaseInstall builds a release with the pinned goreleaser and the project's .goreleaser.yml
 // (for this machine's platform only), signed by a throwaway RSA key, checks its layout, checksums and
-// signature, and installs it as users do from a packed filesystem mirror with OpenTofu and Terraform,
-// which then plan with it. The binary carries the version it was released as.
+// signature, and installs it as users do, with OpenTofu and Terraform, which then plan with it: from a
+// packed filesystem mirror, from an HTTPS network mirror, and from a registry that speaks the provider
+// registry protocol, whose signature the CLIs verify. The binary logs the version it was released as.
 func TestAccReleaseInstall(t *testing.T) {
 	requireAcc(t)
 	goreleaser := pinnedTool(t, "goreleaser")
@@ -58,13 +59,21 @@ func TestAccReleaseInstall(t *testing.T) {
 	}
 	checkReleaseArchive(t, archive)
 
+	server := serveRelease(t, dist, archive, gnupg, fingerprint)
 	clis := map[string]string{"tofu": os.Getenv(sandbox.EnvTofu), "terraform": os.Getenv(sandbox.EnvTerraform)}
 	for name, cli := range clis {
 		t.Run(name, func(t *testing.T) {
 			if cli == "" {
 				t.Fatalf("the sandbox names no %s", name)
 			}
-			installFromMirror(t, cli, archive)
+			for kind, how := range map[string]releaseInstall{
+				"PackedMirror":  packedMirror(t, archive),
+				"NetworkMirror": server.networkMirror(),
+				"Registry":      server.registry(),
+				"BadSignature":  server.tamperedRegistry(),
+			} {
+				t.Run(kind, func(t *testing.T) { installRelease(t, cli, how) })
+			}
 		})
 	}
 }
@@ -148,26 +157,25 @@ func checkReleaseArchive(t *testing.T, archive string) {
 	}
 }
 
-// installFromMirror installs the release from a packed filesystem mirror (the archive as released, under
-// both registries' hostnames) and plans a configuration that uses it.
-func installFromMirror(t *testing.T, cli, archive string) {
+// releaseInstall is one way users install the release: the provider source the configuration names,
+// the CLI configuration's provider_installation, and what init says when it installed it.
+type releaseInstall struct {
+	source, installation string
+	env                  []string
+	installed            *regexp.Regexp
+	// refused, when set, is what init says when it rightly refuses to install.
+	refused *regexp.Regexp
+}
+
+// installRelease installs the release as the CLI configuration says and plans a configuration that
+// uses it.
+func installRelease(t *testing.T, cli string, how releaseInstall) {
 	t.Helper()
-	mirror := t.TempDir()
-	for _, host := range []string{"registry.opentofu.org", "registry.terraform.io"} {
-		dir := filepath.Join(mirror, host, "idp-platform", "idp")
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.Link(archive, filepath.Join(dir, filepath.Base(archive))); err != nil {
-			t.Fatal(err)
-		}
-	}
 	work := t.TempDir()
 	cliConfig := filepath.Join(work, "cli.tfrc")
-	installation := fmt.Sprintf("provider_installation {\n  filesystem_mirror {\n    path    = %q\n    include = [\"registry.opentofu.org/idp-platform/idp\", \"registry.terraform.io/idp-platform/idp\"]\n  }\n}\n", mirror)
 	config := fmt.Sprintf(`terraform {
   required_providers {
-    idp = { source = "idp-platform/idp", version = %q }
+    idp = { source = %q, version = %q }
   }
 }
 
@@ -179,8 +187,8 @@ data "idp_addon_catalog" "aws" {
 output "ingress_versions" {
   value = data.idp_addon_catalog.aws.addons["ingress"].versions
 }
-`, releaseVersion)
-	for file, content := range map[string]string{cliConfig: installation, filepath.Join(work, "main.tf"): config} {
+`, how.source, releaseVersion)
+	for file, content := range map[string]string{cliConfig: how.installation, filepath.Join(work, "main.tf"): config} {
 		if err := os.WriteFile(file, []byte(content), 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -189,15 +197,25 @@ output "ingress_versions" {
 		t.Helper()
 		cmd := exec.Command(cli, append(args, "-no-color")...)
 		cmd.Dir = work
-		cmd.Env = append(os.Environ(), "TF_CLI_CONFIG_FILE="+cliConfig, "TF_IN_AUTOMATION=1", "TF_LOG_PROVIDER=INFO")
+		cmd.Env = append(append(os.Environ(), "TF_CLI_CONFIG_FILE="+cliConfig, "TF_IN_AUTOMATION=1", "TF_LOG_PROVIDER=INFO"), how.env...)
 		out, err := cmd.CombinedOutput()
 		if err != nil {
 			t.Fatalf("%s %s: %v\n%s", filepath.Base(cli), strings.Join(args, " "), err, out)
 		}
 		return string(out)
 	}
-	if out := run("init", "-input=false"); !regexp.MustCompile(`Installed idp-platform/idp v` + regexp.QuoteMeta(releaseVersion)).MatchString(out) {
-		t.Fatalf("init did not install idp-platform/idp v%s from the mirror:\n%s", releaseVersion, out)
+	if how.refused != nil {
+		cmd := exec.Command(cli, "init", "-input=false", "-no-color")
+		cmd.Dir = work
+		cmd.Env = append(append(os.Environ(), "TF_CLI_CONFIG_FILE="+cliConfig, "TF_IN_AUTOMATION=1"), how.env...)
+		out, err := cmd.CombinedOutput()
+		if err == nil || !how.refused.Match(out) {
+			t.Fatalf("init installed a release it should have refused (error %v, want output matching %s):\n%s", err, how.refused, out)
+		}
+		return
+	}
+	if out := run("init", "-input=false"); !how.installed.MatchString(out) {
+		t.Fatalf("init did not install the release (want %s):\n%s", how.installed, out)
 	}
 	// The provider logs the version it was released as when it is configured.
 	out := run("plan", "-input=false")
@@ -206,6 +224,27 @@ output "ingress_versions" {
 	}
 	if !strings.Contains(out, "version="+releaseVersion) {
 		t.Errorf("the released provider does not log version %s:\n%s", releaseVersion, out)
+	}
+}
+
+// packedMirror is a packed filesystem mirror of the release: the archive as released, under both
+// registries' hostnames.
+func packedMirror(t *testing.T, archive string) releaseInstall {
+	t.Helper()
+	mirror := t.TempDir()
+	for _, host := range []string{"registry.opentofu.org", "registry.terraform.io"} {
+		dir := filepath.Join(mirror, host, "idp-platform", "idp")
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Link(archive, filepath.Join(dir, filepath.Base(archive))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return releaseInstall{
+		source:       "idp-platform/idp",
+		installation: fmt.Sprintf("provider_installation {\n  filesystem_mirror {\n    path    = %q\n    include = [\"registry.opentofu.org/idp-platform/idp\", \"registry.terraform.io/idp-platform/idp\"]\n  }\n}\n", mirror),
+		installed:    regexp.MustCompile(`Installed idp-platform/idp v` + regexp.QuoteMeta(releaseVersion)),
 	}
 }
 
