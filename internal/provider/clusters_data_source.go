@@ -58,7 +58,7 @@ func (d *clustersDataSource) Schema(_ context.Context, _ datasource.SchemaReques
 			"management cluster, one list request) and those registered in Vault (one list request of " +
 			"`<kv_mount>/metadata/<prefix>/clusters`, plus one kubeconfig read per cluster that has no composite, for its " +
 			"endpoint). Nothing secret is returned. With only one of the two backends configured, it lists what that one knows. " +
-			"The Vault login needs `list` on that metadata path.",
+			"The Vault login needs `list` on that metadata path, which every team's policy (`idp_team`) grants.",
 		Attributes: map[string]schema.Attribute{
 			"cloud": schema.StringAttribute{
 				Optional:            true,

@@ -65,7 +65,8 @@ func (r *teamResource) Schema(ctx context.Context, _ resource.SchemaRequest, res
 	}
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "A team on the platform, with permissions the backends enforce: a Vault policy `idp-team-<name>` that reaches " +
-			"only the team's cloud credentials (`<prefix>/credentials/<name>/…`) and the kubeconfigs of the clusters it owns, an " +
+			"only the team's cloud credentials (`<prefix>/credentials/<name>/…`) and the kubeconfigs of the clusters it owns (and lists " +
+			"the names of every cluster, for `idp_clusters`), an " +
 			"AppRole role of the same name its runs log in with, and its Keycloak group. A provider configured with the team's " +
 			"AppRole (`vault { approle_role_id = ..., approle_secret_id = ... }`) then plans only what the team may do: other " +
 			"teams' credentials and clusters are refused at plan, on the attribute that names them. The role's secret IDs are " +

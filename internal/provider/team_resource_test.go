@@ -306,6 +306,12 @@ resource "idp_cluster" "mine" {
 			want:   regexp.MustCompile(`(?s)Team does not match the Vault login.*logs in to Vault as\s+team\s+"` + team + `"\s+\(a\s+Vault\s+token\s+with\s+its\s+policy\)`),
 		},
 		{
+			reason: "Every team may list the platform's clusters by name (not read their kubeconfigs), another team's too.",
+			config: provider + "\ndata \"idp_clusters\" \"all\" {}\n\noutput \"names\" {\n  value = [for cluster in data.idp_clusters.all.clusters : cluster.name]\n}\n",
+			want:   regexp.MustCompile(`(?s)Changes to Outputs:.*"` + other + `-wl"`),
+			ok:     true,
+		},
+		{
 			reason: "What the team owns it may use: its own credentials plan a cluster of its own.",
 			config: awsCluster(team+"-one", team+"/aws"),
 			want:   regexp.MustCompile(`Plan: 1 to add, 0 to change, 0 to destroy`),

@@ -81,6 +81,9 @@ func TeamPolicy(kvMount, prefix string, team Team) (string, error) {
 	credentials := prefix + "/credentials/" + team.Name + "/*"
 	rule(kvMount+"/data/"+credentials, "read")
 	rule(kvMount+"/metadata/"+credentials, "read", "list")
+	// Every team may list the clusters' names (idp_clusters, idp_catalog), not read their kubeconfigs;
+	// Vault checks a list against the folder's path with its trailing slash.
+	rule(kvMount+"/metadata/"+prefix+"/clusters/", "list")
 	for _, pattern := range sortedUnique(team.Clusters) {
 		if !ValidClusterPattern(pattern) {
 			return "", fmt.Errorf("cluster %q is neither a DNS-1123 label nor a prefix of one followed by '*'", pattern)

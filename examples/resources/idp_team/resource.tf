@@ -1,5 +1,5 @@
 # The payments team: its runs may use the cloud credentials under credentials/payments/ and the
-# clusters named payments-*, and nothing else of Vault's.
+# clusters named payments-*, and list the names of the platform's clusters; nothing else of Vault's.
 resource "idp_team" "payments" {
   name     = "payments"
   clusters = ["payments-*"]

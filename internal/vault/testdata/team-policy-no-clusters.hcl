@@ -5,3 +5,6 @@ path "secret/data/idp/credentials/data/*" {
 path "secret/metadata/idp/credentials/data/*" {
   capabilities = ["read", "list"]
 }
+path "secret/metadata/idp/clusters/" {
+  capabilities = ["list"]
+}

@@ -5,6 +5,9 @@ path "secret/data/idp/credentials/payments/*" {
 path "secret/metadata/idp/credentials/payments/*" {
   capabilities = ["read", "list"]
 }
+path "secret/metadata/idp/clusters/" {
+  capabilities = ["list"]
+}
 path "secret/data/idp/clusters/payments-*" {
   capabilities = ["create", "read", "update"]
 }
