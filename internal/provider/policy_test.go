@@ -159,6 +159,36 @@ type planVerdicts struct {
 	Warnings []string
 }
 
+// runConftest runs the sandbox's conftest test with args in dir and returns its failures and warnings,
+// and its JSON report.
+func runConftest(t *testing.T, dir string, args ...string) (planVerdicts, []byte) {
+	t.Helper()
+	cmd := exec.Command(os.Getenv(sandbox.EnvConftest), append([]string{"test", "--no-color", "--output", "json"}, args...)...)
+	cmd.Dir = dir
+	out, err := cmd.Output()
+	var exit *exec.ExitError
+	if err != nil && !errors.As(err, &exit) {
+		t.Fatalf("conftest: %v", err)
+	}
+	var results []struct {
+		Warnings []struct{ Msg string } `json:"warnings"`
+		Failures []struct{ Msg string } `json:"failures"`
+	}
+	if err := json.Unmarshal(out, &results); err != nil {
+		t.Fatalf("conftest's output is not its JSON report: %v\n%s", err, out)
+	}
+	var verdicts planVerdicts
+	for _, r := range results {
+		for _, f := range r.Failures {
+			verdicts.Failures = append(verdicts.Failures, f.Msg)
+		}
+		for _, w := range r.Warnings {
+			verdicts.Warnings = append(verdicts.Warnings, w.Msg)
+		}
+	}
+	return verdicts, out
+}
+
 func (v *planVerdicts) sort() {
 	slices.Sort(v.Failures)
 	slices.Sort(v.Warnings)
@@ -187,30 +217,13 @@ func TestAccPolicyParity(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	conftest := exec.Command(os.Getenv(sandbox.EnvConftest), "test", "--no-color", "--output", "json",
-		"--policy", library, "--data", "idp.json", "plan.json")
-	conftest.Dir = w.dir
-	out, err := conftest.Output()
-	var exit *exec.ExitError
-	if err != nil && !errors.As(err, &exit) {
-		t.Fatalf("conftest: %v", err)
-	}
-	var results []struct {
-		Warnings []struct{ Msg string } `json:"warnings"`
-		Failures []struct{ Msg string } `json:"failures"`
-	}
-	if err := json.Unmarshal(out, &results); err != nil {
-		t.Fatalf("conftest's output is not its JSON report: %v\n%s", err, out)
-	}
+	ci, out := runConftest(t, w.dir, "--policy", library, "--data", "idp.json", "plan.json")
 	address := regexp.MustCompile(`^[a-z_]+\.[a-z0-9_-]+: `)
-	var ci planVerdicts
-	for _, r := range results {
-		for _, f := range r.Failures {
-			ci.Failures = append(ci.Failures, address.ReplaceAllString(f.Msg, ""))
-		}
-		for _, w := range r.Warnings {
-			ci.Warnings = append(ci.Warnings, address.ReplaceAllString(w.Msg, ""))
-		}
+	for i := range ci.Failures {
+		ci.Failures[i] = address.ReplaceAllString(ci.Failures[i], "")
+	}
+	for i := range ci.Warnings {
+		ci.Warnings[i] = address.ReplaceAllString(ci.Warnings[i], "")
 	}
 	ci.sort()
 	if len(ci.Failures) == 0 || len(ci.Warnings) == 0 {
@@ -344,25 +357,8 @@ output "too_large_in_production" {
 		if err := os.WriteFile(file, []byte(doc), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		cmd := exec.Command(os.Getenv(sandbox.EnvConftest), "test", "--no-color", "--output", "json", "--policy", library, file)
-		out, err := cmd.Output()
-		var exit *exec.ExitError
-		if err != nil && !errors.As(err, &exit) {
-			t.Fatalf("conftest: %v", err)
-		}
-		var results []struct {
-			Failures []struct{ Msg string } `json:"failures"`
-		}
-		if err := json.Unmarshal(out, &results); err != nil {
-			t.Fatalf("conftest's output is not its JSON report: %v\n%s", err, out)
-		}
-		var failures []string
-		for _, r := range results {
-			for _, f := range r.Failures {
-				failures = append(failures, f.Msg)
-			}
-		}
-		return failures
+		verdicts, _ := runConftest(t, w.dir, "--policy", library, file)
+		return verdicts.Failures
 	}
 	cases := map[string]struct {
 		reason string
