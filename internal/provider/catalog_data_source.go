@@ -172,54 +172,12 @@ func (b *backends) catalogPlatform(ctx context.Context, model catalogDataModel) 
 	if b.managementClusterConfigured() {
 		platform.ManagementCluster = stringOr(model.ManagementCluster, catalogDefaultManagementCluster)
 	}
-	teams := map[string]*backstage.Team{}
-	var owners []vault.TeamClusters
-	var store vaultAPI
-	if b.vaultConfigured() {
-		var d diag.Diagnostics
-		store, d = b.Vault(ctx)
-		if diags.Append(d...); d.HasError() {
-			return platform, diags
-		}
-		platform.VaultMount = store.KVMountPath()
-		listed, err := store.Teams(ctx)
-		switch {
-		case errors.Is(err, vault.ErrPermissionDenied):
-			// A team's login may not list policies: the catalog then has the teams Keycloak knows, and
-			// clusters owned by their team tag.
-			diags.AddWarning("Teams not read from Vault",
-				"The Vault login may not list sys/policies/acl, so the catalog's teams come from Keycloak alone and clusters are "+
-					"owned by their team tag: "+err.Error())
-		case err != nil:
-			diags.Append(b.vaultError("Cannot list the platform's teams", err,
-				"The provider's Vault login needs list on sys/policies/acl and read on the idp-team-* policies."))
-			return platform, diags
-		}
-		for _, team := range listed {
-			teams[team.Name] = &backstage.Team{Name: team.Name, SecretsPath: store.TeamSecretsPath(team.Name)}
-			owners = append(owners, team)
-		}
+	teams, owners, store, d := b.catalogTeams(ctx)
+	if diags.Append(d...); d.HasError() {
+		return platform, diags
 	}
-	if b.keycloakConfigured() {
-		realm, d := b.Keycloak(ctx)
-		if diags.Append(d...); d.HasError() {
-			return platform, diags
-		}
-		groups, err := realm.Groups(ctx)
-		if err != nil {
-			diags.Append(b.keycloakError("Cannot list the teams' groups", err, ""))
-			return platform, diags
-		}
-		for _, group := range groups {
-			name, ok := access.TeamOfGroup(group)
-			if !ok {
-				continue
-			}
-			if teams[name] == nil {
-				teams[name] = &backstage.Team{Name: name}
-			}
-			teams[name].KeycloakGroup = group.Name
-		}
+	if store != nil {
+		platform.VaultMount = store.KVMountPath()
 	}
 	for _, team := range teams {
 		platform.Teams = append(platform.Teams, *team)
@@ -244,6 +202,58 @@ func (b *backends) catalogPlatform(ctx context.Context, model catalogDataModel) 
 		platform.Apps = append(platform.Apps, apps...)
 	}
 	return platform, diags
+}
+
+// catalogTeams finds the platform's teams: those idp_team wrote into Vault, with the clusters they own,
+// and those whose Keycloak group is marked as theirs. store is nil when Vault is not configured.
+func (b *backends) catalogTeams(ctx context.Context) (teams map[string]*backstage.Team, owners []vault.TeamClusters, store vaultAPI, diags diag.Diagnostics) {
+	teams = map[string]*backstage.Team{}
+	if b.vaultConfigured() {
+		var d diag.Diagnostics
+		store, d = b.Vault(ctx)
+		if diags.Append(d...); d.HasError() {
+			return nil, nil, nil, diags
+		}
+		listed, err := store.Teams(ctx)
+		switch {
+		case errors.Is(err, vault.ErrPermissionDenied):
+			// A team's login may not list policies: the catalog then has the teams Keycloak knows, and
+			// clusters owned by their team tag.
+			diags.AddWarning("Teams not read from Vault",
+				"The Vault login may not list sys/policies/acl, so the catalog's teams come from Keycloak alone and clusters are "+
+					"owned by their team tag: "+err.Error())
+		case err != nil:
+			diags.Append(b.vaultError("Cannot list the platform's teams", err,
+				"The provider's Vault login needs list on sys/policies/acl and read on the idp-team-* policies."))
+			return nil, nil, nil, diags
+		}
+		for _, team := range listed {
+			teams[team.Name] = &backstage.Team{Name: team.Name, SecretsPath: store.TeamSecretsPath(team.Name)}
+			owners = append(owners, team)
+		}
+	}
+	if b.keycloakConfigured() {
+		realm, d := b.Keycloak(ctx)
+		if diags.Append(d...); d.HasError() {
+			return nil, nil, nil, diags
+		}
+		groups, err := realm.Groups(ctx)
+		if err != nil {
+			diags.Append(b.keycloakError("Cannot list the teams' groups", err, ""))
+			return nil, nil, nil, diags
+		}
+		for _, group := range groups {
+			name, ok := access.TeamOfGroup(group)
+			if !ok {
+				continue
+			}
+			if teams[name] == nil {
+				teams[name] = &backstage.Team{Name: name}
+			}
+			teams[name].KeycloakGroup = group.Name
+		}
+	}
+	return teams, owners, store, diags
 }
 
 // catalogCluster is a listed cluster with its owner: the team whose Vault policy owns it, else the team
