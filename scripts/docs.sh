@@ -21,7 +21,8 @@ terraform {
   }
 }
 CONFIG
-(cd "$work" && TF_CLI_CONFIG_FILE="$work/cli.tfrc" go -C "$repo/tools/tofu" tool tofu -chdir="$work" providers schema -json) > "$work/schema.json"
+tofu=$(cd "$repo" && go run ./internal/sandbox/cmd/idp-sandbox path tofu)
+(cd "$work" && TF_CLI_CONFIG_FILE="$work/cli.tfrc" "$tofu" -chdir="$work" providers schema -json) > "$work/schema.json"
 
 # tfplugindocs looks the provider up by its short name or under the hashicorp namespace.
 sed -i 's#"registry.opentofu.org/idp-platform/idp":#"idp":#' "$work/schema.json"

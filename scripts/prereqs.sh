@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what a fresh machine lacks for the sandbox: Go is expected; Maven fetches Keycloak; a JDK
-# runs it; Node.js and npm run Backstage's validators. Everything else is built from pinned Go modules by the sandbox itself.
+# runs it; Node.js and npm run Backstage's validators; gcc builds Gitea's SQLite. Everything else is built from pinned Go modules by the sandbox itself.
 set -euo pipefail
 
 need_apt=()
@@ -10,6 +10,9 @@ command -v node >/dev/null 2>&1 || need_apt+=(nodejs)
 command -v npm >/dev/null 2>&1 || need_apt+=(npm)
 # gpg signs the release test's checksums.
 command -v gpg >/dev/null 2>&1 || need_apt+=(gnupg)
+# Gitea links SQLite through cgo; Gitea and Atlantis run git (the pipeline test).
+command -v gcc >/dev/null 2>&1 || need_apt+=(gcc libc6-dev)
+command -v git >/dev/null 2>&1 || need_apt+=(git)
 # The JDKs the sandbox looks for, in its order (internal/sandbox/versions.go).
 have_jdk=${IDP_SANDBOX_JAVA_HOME:-}
 for jdk in temurin-25-jdk-amd64 temurin-21-jdk-amd64 java-21-openjdk-amd64 java-17-openjdk-amd64; do

@@ -2,10 +2,8 @@ package provider
 
 import (
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
-	"strings"
 	"testing"
 
 	"github.com/idp-platform/terraform-provider-idp/internal/sandbox"
@@ -57,15 +55,15 @@ func runModuleSuite(t *testing.T, root, module string, env []string, testArgs ..
 	}
 }
 
-// pinnedTofu is the OpenTofu of tools/tofu, built (or found in Go's build cache) by `go tool`.
+// pinnedTofu is the sandbox's OpenTofu, built by the sandbox's tool builder if it is not yet (make unit
+// builds it first, outside the tests' timeout).
 func pinnedTofu(t *testing.T) string {
 	t.Helper()
-	cmd := exec.Command("go", "-C", filepath.Join("..", "..", "tools", "tofu"), "tool", "-n", "tofu")
-	out, err := cmd.Output()
+	path, err := sandbox.ToolPath(t.Context(), sandbox.Options{}, "tofu", "tofu")
 	if err != nil {
 		t.Fatalf("cannot build the pinned tofu: %v", err)
 	}
-	return strings.TrimSpace(string(out))
+	return path
 }
 
 // TestPlatformExample runs examples/platform's unit suite (mock_provider): the example composes the

@@ -267,16 +267,26 @@ func activateFunction(ctx context.Context, client dynamic.Interface, name, pkg, 
 // (in a cluster their package would install them).
 func copyModuleCRDs(module, dir string) func(ctx context.Context, moduleDir, outDir string) error {
 	return func(ctx context.Context, moduleDir, outDir string) error {
-		cmd := exec.CommandContext(ctx, "go", "list", "-m", "-f", "{{.Dir}}", module)
-		cmd.Dir = moduleDir
-		cmd.Env = append(os.Environ(), "GOWORK=off")
-		source, err := cmd.Output()
+		source, err := moduleSource(ctx, moduleDir, module)
 		if err != nil {
-			return fmt.Errorf("cannot locate the source of %s: %w", module, err)
+			return err
 		}
-		if err := os.CopyFS(filepath.Join(outDir, crdsDir), os.DirFS(filepath.Join(strings.TrimSpace(string(source)), dir))); err != nil {
+		if err := os.CopyFS(filepath.Join(outDir, crdsDir), os.DirFS(filepath.Join(source, dir))); err != nil {
 			return fmt.Errorf("cannot copy the CRDs of %s: %w", module, err)
 		}
 		return nil
 	}
+}
+
+// moduleSource is the directory of module's source in the module cache, as the wrapper module in
+// moduleDir requires it.
+func moduleSource(ctx context.Context, moduleDir, module string) (string, error) {
+	cmd := exec.CommandContext(ctx, "go", "list", "-m", "-f", "{{.Dir}}", module)
+	cmd.Dir = moduleDir
+	cmd.Env = append(os.Environ(), "GOWORK=off")
+	source, err := cmd.Output()
+	if err != nil {
+		return "", fmt.Errorf("cannot locate the source of %s: %w", module, err)
+	}
+	return strings.TrimSpace(string(source)), nil
 }

@@ -85,8 +85,42 @@ func Prepare(ctx context.Context, opts Options) error {
 		opts.Log = io.Discard
 	}
 	s := &Sandbox{cacheDir: opts.CacheDir, log: opts.Log}
-	_, err = s.buildTools(ctx, opts.RepoRoot)
-	return err
+	if _, err = s.buildTools(ctx, opts.RepoRoot); err != nil {
+		return err
+	}
+	builder := &toolBuilder{repoRoot: opts.RepoRoot, cacheDir: opts.CacheDir, log: s.logf}
+	for _, tool := range pipelineTools {
+		if _, err := builder.build(ctx, tool.name); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ToolPath builds one of the sandbox's tools if it is not built yet and returns the path of its binary,
+// for what runs a pinned tool outside a sandbox (make fmt-check, the modules' unit suites).
+func ToolPath(ctx context.Context, opts Options, tool, binary string) (string, error) {
+	var err error
+	if opts.RepoRoot == "" {
+		if opts.RepoRoot, err = findRepoRoot(); err != nil {
+			return "", err
+		}
+	}
+	if opts.CacheDir == "" {
+		if opts.CacheDir, err = defaultCacheDir(); err != nil {
+			return "", err
+		}
+	}
+	s := &Sandbox{cacheDir: opts.CacheDir, log: opts.Log}
+	if s.log == nil {
+		s.log = io.Discard
+	}
+	builder := &toolBuilder{repoRoot: opts.RepoRoot, cacheDir: opts.CacheDir, log: s.logf}
+	dir, err := builder.build(ctx, tool)
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(dir, binary), nil
 }
 
 // Start builds what is missing, starts every component, waits until each is healthy, and returns the

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -15,7 +16,7 @@ import (
 // TestToolPinsMatchVersions keeps versions.go, the one place versions are recorded, in step with the
 // go.mod files that really pin the Go-built tools.
 func TestToolPinsMatchVersions(t *testing.T) {
-	for _, pin := range append(sandboxTools[:len(sandboxTools):len(sandboxTools)], developmentTools...) {
+	for _, pin := range slices.Concat(sandboxTools, pipelineTools, developmentTools) {
 		t.Run(pin.name, func(t *testing.T) {
 			path := filepath.Join("..", "..", "tools", pin.name, "go.mod")
 			raw, err := os.ReadFile(path)

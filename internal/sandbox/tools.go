@@ -57,6 +57,9 @@ func (b *toolBuilder) build(ctx context.Context, tool string) (string, error) {
 		hash.Write(part)
 		hash.Write([]byte{0})
 	}
+	if spec.tags != "" { // only then, so that a tool without tags keeps its key
+		hash.Write([]byte("tags " + spec.tags))
+	}
 	outDir := filepath.Join(b.cacheDir, "tools", tool+"-"+hex.EncodeToString(hash.Sum(nil))[:16])
 	done := filepath.Join(outDir, ".complete")
 	if _, err := os.Stat(done); err == nil {
@@ -78,7 +81,7 @@ func (b *toolBuilder) build(ctx context.Context, tool string) (string, error) {
 	if err := os.RemoveAll(tmpDir); err != nil {
 		return "", fmt.Errorf("cannot clear %s: %w", tmpDir, err)
 	}
-	args := append([]string{"build", "-trimpath", "-ldflags", spec.linkFlags(), "-o", tmpDir + "/"}, packages...)
+	args := append([]string{"build", "-trimpath", "-tags", spec.tags, "-ldflags", spec.linkFlags(), "-o", tmpDir + "/"}, packages...)
 	cmd := exec.CommandContext(ctx, "go", args...)
 	cmd.Dir = moduleDir
 	cmd.Env = append(os.Environ(), "GOWORK=off")

@@ -42,6 +42,13 @@ const (
 	// the test that the provider and conftest reach the same verdicts.
 	ConftestVersion = "v0.71.1"
 
+	// The pull-request pipeline the Atlantis test drives: a Git server with Gitea's API, and Atlantis,
+	// which plans and applies on its webhooks. Gitea v1.27.3's go.mod declares the module gitea.dev,
+	// so code.gitea.io/gitea@v1.27.3 cannot be required, and the proxy refuses gitea.dev@v1.27.3 (403);
+	// v1.26.0 is the newest code.gitea.io release that resolves.
+	GiteaVersion    = "v1.26.0"
+	AtlantisVersion = "v0.47.1"
+
 	// Keycloak is not a Go program: its distribution comes from Maven Central.
 	KeycloakVersion  = "26.5.6"
 	keycloakArtifact = "org.keycloak:keycloak-quarkus-dist:" + KeycloakVersion + ":zip"
@@ -53,6 +60,8 @@ type sandboxTool struct {
 	name, module, version string
 	// ldflags are link flags beyond stripping symbols.
 	ldflags string
+	// tags are the build tags the tool needs.
+	tags string
 	// renames fixes binary names that go build derives from the package path.
 	renames map[string]string
 	// after completes a build in its output directory, e.g. with files the binaries read at run time.
@@ -91,6 +100,16 @@ var sandboxTools = []sandboxTool{
 	{name: "conftest", module: "github.com/open-policy-agent/conftest", version: ConftestVersion},
 }
 
+// pipelineTools are built with the sandbox's tools (`idp-sandbox build`, so outside the tests' timeout)
+// but started only by the pull-request pipeline test, each on its own; `up` does not run them.
+var pipelineTools = []sandboxTool{
+	// SQLite (cgo, mattn/go-sqlite3) sits behind Gitea's sqlite tag. Without the bindata tag, whose
+	// embedded assets a module archive lacks, Gitea reads its templates and options from disk.
+	{name: "gitea", module: "code.gitea.io/gitea", version: GiteaVersion, tags: "sqlite sqlite_unlock_notify",
+		ldflags: " -X main.Version=" + strings.TrimPrefix(GiteaVersion, "v"), after: copyGiteaAssets},
+	{name: "atlantis", module: "github.com/runatlantis/atlantis", version: AtlantisVersion},
+}
+
 // developmentTools are the wrapper modules under tools/<name> that `make checks` and `make docs` run with
 // `go tool` or `go build`, outside the sandbox; they are recorded here with the sandbox's so that every
 // pin is in one place (TestToolPinsMatchVersions checks them too).
@@ -123,9 +142,9 @@ func kubernetesVersionFlags() string {
 		" -X k8s.io/component-base/version.gitTreeState=clean"
 }
 
-// toolNamed is the entry of sandboxTools for a wrapper module.
+// toolNamed is the entry of sandboxTools or pipelineTools for a wrapper module.
 func toolNamed(name string) (sandboxTool, bool) {
-	for _, tool := range sandboxTools {
+	for _, tool := range append(sandboxTools[:len(sandboxTools):len(sandboxTools)], pipelineTools...) {
 		if tool.name == name {
 			return tool, true
 		}

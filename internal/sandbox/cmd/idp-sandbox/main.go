@@ -4,6 +4,7 @@
 //	idp-sandbox up     build what is missing, start everything, write <dir>/env
 //	idp-sandbox down   stop what `up` started
 //	idp-sandbox env    print the env file of the running sandbox
+//	idp-sandbox path TOOL [BINARY]  build one pinned tool if needed and print its binary's path
 //	idp-sandbox simulate  run the cloud simulator of the sandbox (`up` starts it)
 package main
 
@@ -24,11 +25,11 @@ import (
 func main() {
 	dir := flag.String("dir", ".sandbox", "state directory of the sandbox (logs, certificates, env file)")
 	flag.Usage = func() {
-		fmt.Fprintf(flag.CommandLine.Output(), "usage: idp-sandbox [-dir DIR] build|up|down|env|simulate\n")
+		fmt.Fprintf(flag.CommandLine.Output(), "usage: idp-sandbox [-dir DIR] build|up|down|env|simulate|path TOOL [BINARY]\n")
 		flag.PrintDefaults()
 	}
 	flag.Parse()
-	if flag.NArg() != 1 {
+	if flag.NArg() != 1 && flag.Arg(0) != "path" {
 		flag.Usage()
 		os.Exit(2)
 	}
@@ -80,6 +81,20 @@ func main() {
 			fail(err)
 		}
 		fmt.Println("sandbox tools ready")
+	case "path":
+		if flag.NArg() < 2 || flag.NArg() > 3 {
+			flag.Usage()
+			os.Exit(2)
+		}
+		binary := flag.Arg(1)
+		if flag.NArg() == 3 {
+			binary = flag.Arg(2)
+		}
+		path, err := sandbox.ToolPath(context.Background(), sandbox.Options{Log: os.Stderr}, flag.Arg(1), binary)
+		if err != nil {
+			fail(err)
+		}
+		fmt.Println(path)
 	case "down":
 		if err := sandbox.StopDetached(stateDir); err != nil {
 			fail(err)
