@@ -4,6 +4,7 @@
 //	idp-sandbox up     build what is missing, start everything, write <dir>/env
 //	idp-sandbox down   stop what `up` started
 //	idp-sandbox env    print the env file of the running sandbox
+//	idp-sandbox prefetch  download the pinned tools' modules, build nothing
 //	idp-sandbox path TOOL [BINARY]  build one pinned tool if needed and print its binary's path
 //	idp-sandbox simulate  run the cloud simulator of the sandbox (`up` starts it)
 package main
@@ -25,7 +26,7 @@ import (
 func main() {
 	dir := flag.String("dir", ".sandbox", "state directory of the sandbox (logs, certificates, env file)")
 	flag.Usage = func() {
-		fmt.Fprintf(flag.CommandLine.Output(), "usage: idp-sandbox [-dir DIR] build|up|down|env|simulate|path TOOL [BINARY]\n")
+		fmt.Fprintf(flag.CommandLine.Output(), "usage: idp-sandbox [-dir DIR] build|prefetch|up|down|env|simulate|path TOOL [BINARY]\n")
 		flag.PrintDefaults()
 	}
 	flag.Parse()
@@ -81,6 +82,10 @@ func main() {
 			fail(err)
 		}
 		fmt.Println("sandbox tools ready")
+	case "prefetch":
+		if err := sandbox.Prefetch(context.Background(), sandbox.Options{}); err != nil {
+			fail(err)
+		}
 	case "path":
 		if flag.NArg() < 2 || flag.NArg() > 3 {
 			flag.Usage()
