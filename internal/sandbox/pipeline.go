@@ -240,8 +240,6 @@ func (p *Pipeline) startAtlantis(ctx context.Context, bin, botToken string, opts
 		"--data-dir", data,
 		"--gitea-base-url", strings.TrimSuffix(p.GiteaURL, "/"),
 		"--gitea-user", pipelineBot,
-		"--gitea-token", botToken,
-		"--gitea-webhook-secret", p.WebhookSecret,
 		// The host of the clone URL, whose port Atlantis drops.
 		"--repo-allowlist", "127.0.0.1/" + pipelineOwner + "/*",
 		"--repo-config", opts.RepoConfig,
@@ -250,8 +248,9 @@ func (p *Pipeline) startAtlantis(ctx context.Context, bin, botToken string, opts
 		"--tf-download=false",
 		"--log-level", "info",
 	}
-	// Atlantis's git and tofu get a home of their own, not the user's ~/.gitconfig or ~/.terraformrc.
-	env := append([]string{"HOME=" + data}, opts.Env...)
+	// The token and the webhook secret go in the environment, not on a command line any process may
+	// read. Atlantis's git and tofu get a home of their own, not the user's ~/.gitconfig or ~/.terraformrc.
+	env := append([]string{"ATLANTIS_GITEA_TOKEN=" + botToken, "ATLANTIS_GITEA_WEBHOOK_SECRET=" + p.WebhookSecret, "HOME=" + data}, opts.Env...)
 	proc, err := p.sandbox.start("atlantis", env, bin, args...)
 	if err != nil {
 		return err
