@@ -27,6 +27,13 @@ const mirroredProviderVersion = "0.1.0"
 
 func newCLIWorkspace(t testing.TB, dir string) *cliWorkspace {
 	t.Helper()
+	return &cliWorkspace{dir: dir, env: append(os.Environ(), providerMirror(t)...)}
+}
+
+// providerMirror installs the test binary as the provider in a filesystem mirror and returns the
+// environment under which tofu installs it from there and the binary serves the provider.
+func providerMirror(t testing.TB) []string {
+	t.Helper()
 	self, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)
@@ -44,7 +51,7 @@ func newCLIWorkspace(t testing.TB, dir string) *cliWorkspace {
 	if err := os.WriteFile(cliConfig, []byte(installation), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	return &cliWorkspace{dir: dir, env: append(os.Environ(), "TF_CLI_CONFIG_FILE="+cliConfig, envServeProvider+"=1", "TF_IN_AUTOMATION=1")}
+	return []string{"TF_CLI_CONFIG_FILE=" + cliConfig, envServeProvider + "=1", "TF_IN_AUTOMATION=1"}
 }
 
 func (w *cliWorkspace) writeConfig(t testing.TB, config string) {

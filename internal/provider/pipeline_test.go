@@ -9,7 +9,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -20,9 +19,6 @@ import (
 	"github.com/idp-platform/terraform-provider-idp/internal/access"
 	"github.com/idp-platform/terraform-provider-idp/internal/sandbox"
 )
-
-// pipelineVersion is the version of the provider the pipeline test installs for Atlantis.
-const pipelineVersion = "0.1.0"
 
 // TestAccAtlantisPullRequest runs the platform's pull-request workflow with real servers: Gitea holds
 // a platform repository that calls the catalog's web-service module from a modules repository, and
@@ -36,12 +32,12 @@ func TestAccAtlantisPullRequest(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
 	defer cancel()
 	work := t.TempDir()
-	cliConfig := pipelineProviderMirror(t, work)
-	env := []string{
-		"PATH=" + filepath.Dir(os.Getenv(sandbox.EnvTofu)) + ":" + filepath.Dir(os.Getenv(sandbox.EnvConftest)) + ":" + os.Getenv("PATH"),
-		"TF_CLI_CONFIG_FILE=" + cliConfig,
-		"TF_VAR_workload_kubeconfig=" + os.Getenv(sandbox.EnvWorkloadKubeconfig),
-	}
+	// Atlantis's tofu installs the provider from a filesystem mirror, as a platform team installs a
+	// release for it.
+	env := append(providerMirror(t),
+		"PATH="+filepath.Dir(os.Getenv(sandbox.EnvTofu))+":"+filepath.Dir(os.Getenv(sandbox.EnvConftest))+":"+os.Getenv("PATH"),
+		"TF_VAR_workload_kubeconfig="+os.Getenv(sandbox.EnvWorkloadKubeconfig),
+	)
 	pipeline, err := sandbox.StartPipeline(ctx, sandbox.PipelineOptions{RepoConfig: pipelineRepoConfig(t, work), Env: env})
 	if err != nil {
 		t.Fatal(err)
@@ -78,7 +74,7 @@ provider "idp" {}
 variable "workload_kubeconfig" {
   type = string
 }
-`, pipelineVersion, state),
+`, mirroredProviderVersion, state),
 	}
 	vcs.push("main", "", "platform configuration", base)
 	vcs.allowBot()
@@ -176,25 +172,6 @@ module "hello" {
 	if err := checkClustersGone(t, cluster)(nil); err != nil {
 		t.Error(err)
 	}
-}
-
-// pipelineProviderMirror builds the provider into a filesystem mirror, as a platform team installs a
-// release for Atlantis, and returns the CLI configuration that installs from it.
-func pipelineProviderMirror(t *testing.T, work string) string {
-	t.Helper()
-	mirror := filepath.Join(work, "mirror")
-	binary := filepath.Join(mirror, "registry.opentofu.org", "idp-platform", "idp", pipelineVersion, runtime.GOOS+"_"+runtime.GOARCH, "terraform-provider-idp_v"+pipelineVersion)
-	build := exec.Command("go", "build", "-ldflags", "-X main.version="+pipelineVersion, "-o", binary, ".")
-	build.Dir = filepath.Join("..", "..")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build of the provider: %v\n%s", err, out)
-	}
-	cliConfig := filepath.Join(work, "atlantis.tfrc")
-	installation := fmt.Sprintf("provider_installation {\n  filesystem_mirror {\n    path    = %q\n    include = [\"registry.opentofu.org/idp-platform/idp\"]\n  }\n  direct {\n    exclude = [\"registry.opentofu.org/idp-platform/idp\"]\n  }\n}\n", mirror)
-	if err := os.WriteFile(cliConfig, []byte(installation), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return cliConfig
 }
 
 // pipelineRepoConfig is the shipped atlantis/repos.yaml with the policy library where this checkout
