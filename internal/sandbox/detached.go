@@ -45,11 +45,9 @@ func RunCloudSimulator(ctx context.Context, stateDir string, log io.Writer) erro
 	}
 	s := &Sandbox{dir: stateDir, cacheDir: cacheDir, log: log}
 	builder := &toolBuilder{repoRoot: repoRoot, cacheDir: cacheDir, log: s.logf}
-	bins := map[string]string{}
-	for _, tool := range []string{"kubernetes", "kwok"} {
-		if bins[tool], err = builder.build(ctx, tool); err != nil {
-			return err
-		}
+	bins, err := builder.buildAll(ctx, []string{"kubernetes", "kwok"})
+	if err != nil {
+		return err
 	}
 	if issuer, caFile := env[EnvKeycloakIssuer], env[EnvKeycloakCAFile]; issuer != "" && caFile != "" {
 		caPEM, err := os.ReadFile(caFile)

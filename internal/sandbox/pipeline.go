@@ -134,11 +134,9 @@ func StartPipeline(ctx context.Context, opts PipelineOptions) (_ *Pipeline, err 
 	}
 	defer s.stopOnError(&err)
 	builder := &toolBuilder{repoRoot: opts.RepoRoot, cacheDir: s.cacheDir, log: s.logf}
-	bins := map[string]string{}
-	for _, tool := range pipelineTools {
-		if bins[tool.name], err = builder.build(ctx, tool.name); err != nil {
-			return nil, err
-		}
+	bins, err := builder.buildAll(ctx, toolNames(pipelineTools))
+	if err != nil {
+		return nil, err
 	}
 	p := &Pipeline{sandbox: s, client: &http.Client{Timeout: 30 * time.Second}, Owner: pipelineOwner, Bot: pipelineBot, WebhookSecret: randomToken(16)}
 	botToken, err := p.startGitea(ctx, bins["gitea"])

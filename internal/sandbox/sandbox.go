@@ -69,9 +69,21 @@ type ManagementCluster struct {
 	KubeconfigPath string
 }
 
-// Prepare builds every tool and fetches Keycloak ahead of Start, so that a test run's timeout does not
-// include a cold build and its progress shows in the build log.
-func Prepare(ctx context.Context, opts Options) error {
+// ToolSet names a group of the tools Prepare builds.
+type ToolSet string
+
+const (
+	// SandboxToolSet is what Start runs (with Keycloak's distribution), so what every acceptance test needs.
+	SandboxToolSet ToolSet = "sandbox"
+	// PipelineToolSet is what StartPipeline runs, which only the pull-request pipeline test needs; `make
+	// testacc` builds it beside the tests that run before that one.
+	PipelineToolSet ToolSet = "pipeline"
+)
+
+// Prepare builds the tools of the given sets (every set when none is given) and fetches Keycloak ahead
+// of Start, so that a test run's timeout does not include a cold build and its progress shows in the
+// build log.
+func Prepare(ctx context.Context, opts Options, sets ...ToolSet) error {
 	var err error
 	if opts.RepoRoot == "" {
 		if opts.RepoRoot, err = findRepoRoot(); err != nil {
@@ -86,13 +98,21 @@ func Prepare(ctx context.Context, opts Options) error {
 	if opts.Log == nil {
 		opts.Log = io.Discard
 	}
-	s := &Sandbox{cacheDir: opts.CacheDir, log: opts.Log}
-	if _, err = s.buildTools(ctx, opts.RepoRoot); err != nil {
-		return err
+	if len(sets) == 0 {
+		sets = []ToolSet{SandboxToolSet, PipelineToolSet}
 	}
-	builder := &toolBuilder{repoRoot: opts.RepoRoot, cacheDir: opts.CacheDir, log: s.logf}
-	for _, tool := range pipelineTools {
-		if _, err := builder.build(ctx, tool.name); err != nil {
+	s := &Sandbox{cacheDir: opts.CacheDir, log: opts.Log}
+	for _, set := range sets {
+		switch set {
+		case SandboxToolSet:
+			_, err = s.buildTools(ctx, opts.RepoRoot)
+		case PipelineToolSet:
+			builder := &toolBuilder{repoRoot: opts.RepoRoot, cacheDir: opts.CacheDir, log: s.logf}
+			_, err = builder.buildAll(ctx, toolNames(pipelineTools))
+		default:
+			err = fmt.Errorf("no tool set %q (there are %q and %q)", set, SandboxToolSet, PipelineToolSet)
+		}
+		if err != nil {
 			return err
 		}
 	}
@@ -412,11 +432,8 @@ func startEtcdSandbox(ctx context.Context, opts Options, tools ...string) (_ *Sa
 		}
 	}
 	builder := &toolBuilder{repoRoot: opts.RepoRoot, cacheDir: s.cacheDir, log: s.logf}
-	bins = map[string]string{}
-	for _, tool := range tools {
-		if bins[tool], err = builder.build(ctx, tool); err != nil {
-			return nil, nil, "", err
-		}
+	if bins, err = builder.buildAll(ctx, tools); err != nil {
+		return nil, nil, "", err
 	}
 	if etcdURL, err = s.startEtcd(ctx, bins["etcd"]); err != nil {
 		return nil, nil, "", err
@@ -432,8 +449,8 @@ func (s *Sandbox) stopOnError(err *error) {
 	}
 }
 
-// buildTools builds every wrapper module under tools/ that the sandbox runs, one at a time (each build
-// already uses every core), while Keycloak's distribution downloads beside them.
+// buildTools builds every wrapper module under tools/ that the sandbox runs while Keycloak's
+// distribution downloads beside them.
 func (s *Sandbox) buildTools(ctx context.Context, repoRoot string) (map[string]string, error) {
 	builder := &toolBuilder{repoRoot: repoRoot, cacheDir: s.cacheDir, log: s.logf}
 	fetched := make(chan error, 1)
@@ -441,16 +458,7 @@ func (s *Sandbox) buildTools(ctx context.Context, repoRoot string) (map[string]s
 		_, err := s.installKeycloak(ctx)
 		fetched <- err
 	}()
-	bins := map[string]string{}
-	var buildErr error
-	for _, tool := range sandboxTools {
-		dir, err := builder.build(ctx, tool.name)
-		if err != nil {
-			buildErr = err
-			break
-		}
-		bins[tool.name] = dir
-	}
+	bins, buildErr := builder.buildAll(ctx, toolNames(sandboxTools))
 	return bins, errors.Join(buildErr, <-fetched)
 }
 

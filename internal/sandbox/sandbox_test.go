@@ -2,6 +2,7 @@ package sandbox
 
 import (
 	"archive/zip"
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -217,6 +218,64 @@ func TestRecordedProcess(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			if got := tc.record.alive(); got != tc.want {
 				t.Errorf("%s\nalive() = %t, want %t", tc.reason, got, tc.want)
+			}
+		})
+	}
+}
+
+// TestBuildAll covers what buildAll adds to build: every tool's directory comes back, and one failure
+// fails the lot. The builds it runs are cache hits, so the test builds nothing.
+func TestBuildAll(t *testing.T) {
+	repoRoot, err := filepath.Abs(filepath.Join("..", ".."))
+	if err != nil {
+		t.Fatal(err)
+	}
+	builder := &toolBuilder{repoRoot: repoRoot, cacheDir: t.TempDir(), log: t.Logf}
+	cached := map[string]string{}
+	for _, name := range []string{"etcd", "kwok", "gitea"} {
+		spec, _ := toolNamed(name)
+		goMod, err := os.ReadFile(filepath.Join(repoRoot, "tools", name, "go.mod"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		dir, err := builder.outputDir(context.Background(), spec, goMod)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, ".complete"), nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		cached[name] = dir
+	}
+	cancelled, cancel := context.WithCancel(context.Background())
+	cancel()
+	for _, tc := range []struct {
+		name    string
+		ctx     context.Context
+		tools   []string
+		want    map[string]string
+		wantErr string
+	}{
+		{name: "cached tools", ctx: context.Background(), tools: []string{"etcd", "kwok", "gitea"}, want: cached},
+		{name: "one unknown tool", ctx: context.Background(), tools: []string{"etcd", "no-such-tool", "kwok"}, wantErr: `the sandbox builds no tool "no-such-tool"`},
+		{name: "cancelled", ctx: cancelled, tools: []string{"etcd"}, wantErr: "context canceled"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := builder.buildAll(tc.ctx, tc.tools)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("buildAll(%q) = %v, want an error with %q", tc.tools, err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("buildAll(%q) (-want +got):\n%s", tc.tools, diff)
 			}
 		})
 	}

@@ -5,11 +5,13 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -36,14 +38,6 @@ func (b *toolBuilder) build(ctx context.Context, tool string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("cannot read the wrapper module of %s: %w", tool, err)
 	}
-	goSum, err := os.ReadFile(filepath.Join(moduleDir, "go.sum"))
-	if err != nil {
-		return "", fmt.Errorf("cannot read the go.sum of %s: %w", tool, err)
-	}
-	goVersion, err := exec.CommandContext(ctx, "go", "env", "GOVERSION").Output()
-	if err != nil {
-		return "", fmt.Errorf("cannot find the go command to build %s: %w", tool, err)
-	}
 	packages, err := toolPackages(goMod)
 	if err != nil {
 		return "", fmt.Errorf("cannot parse the go.mod of tools/%s: %w", tool, err)
@@ -51,16 +45,10 @@ func (b *toolBuilder) build(ctx context.Context, tool string) (string, error) {
 	if len(packages) == 0 {
 		return "", fmt.Errorf("the go.mod of tools/%s names no tool", tool)
 	}
-
-	hash := sha256.New()
-	for _, part := range [][]byte{goMod, goSum, []byte(spec.linkFlags()), []byte(fmt.Sprint(spec.renames)), goVersion} {
-		hash.Write(part)
-		hash.Write([]byte{0})
+	outDir, err := b.outputDir(ctx, spec, goMod)
+	if err != nil {
+		return "", err
 	}
-	if spec.tags != "" { // only then, so that a tool without tags keeps its key
-		hash.Write([]byte("tags " + spec.tags))
-	}
-	outDir := filepath.Join(b.cacheDir, "tools", tool+"-"+hex.EncodeToString(hash.Sum(nil))[:16])
 	done := filepath.Join(outDir, ".complete")
 	if _, err := os.Stat(done); err == nil {
 		return outDir, nil
@@ -111,6 +99,82 @@ func (b *toolBuilder) build(ctx context.Context, tool string) (string, error) {
 	}
 	b.log("built %s in %s", tool, time.Since(started).Round(time.Second))
 	return outDir, nil
+}
+
+// concurrentToolBuilds is how many tools build at once. One build keeps both cores busy while it
+// compiles, but not while it links, runs cgo's C compiler (Gitea's SQLite) or loads its packages; a
+// second build beside it fills those stretches.
+const concurrentToolBuilds = 2
+
+// buildAll builds the named tools, concurrentToolBuilds at a time, and returns the directory of each.
+// The first failure stops the other builds; it is the error returned.
+func (b *toolBuilder) buildAll(ctx context.Context, tools []string) (map[string]string, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		mu   sync.Mutex
+		dirs = map[string]string{}
+		errs []error
+		wg   sync.WaitGroup
+	)
+	next := make(chan string)
+	for range concurrentToolBuilds {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for tool := range next {
+				dir, err := b.build(ctx, tool)
+				mu.Lock()
+				switch {
+				case err == nil:
+					dirs[tool] = dir
+				case len(errs) == 0 || ctx.Err() == nil: // not a build killed by an earlier failure
+					errs = append(errs, err)
+					cancel()
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+feed:
+	for _, tool := range tools {
+		select {
+		case next <- tool:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(next)
+	wg.Wait()
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("gave up building the sandbox's tools: %w", err)
+	}
+	return dirs, nil
+}
+
+// outputDir is where the build of a tool goes: its cache key is a hash of the wrapper's go.mod and
+// go.sum, what its build is given and the Go version.
+func (b *toolBuilder) outputDir(ctx context.Context, spec sandboxTool, goMod []byte) (string, error) {
+	goSum, err := os.ReadFile(filepath.Join(b.repoRoot, "tools", spec.name, "go.sum"))
+	if err != nil {
+		return "", fmt.Errorf("cannot read the go.sum of %s: %w", spec.name, err)
+	}
+	goVersion, err := exec.CommandContext(ctx, "go", "env", "GOVERSION").Output()
+	if err != nil {
+		return "", fmt.Errorf("cannot find the go command to build %s: %w", spec.name, err)
+	}
+	hash := sha256.New()
+	for _, part := range [][]byte{goMod, goSum, []byte(spec.linkFlags()), []byte(fmt.Sprint(spec.renames)), goVersion} {
+		hash.Write(part)
+		hash.Write([]byte{0})
+	}
+	if spec.tags != "" { // only then, so that a tool without tags keeps its key
+		hash.Write([]byte("tags " + spec.tags))
+	}
+	return filepath.Join(b.cacheDir, "tools", spec.name+"-"+hex.EncodeToString(hash.Sum(nil))[:16]), nil
 }
 
 // linkFlags are the flags the tool is linked with; they are part of its cache key.

@@ -68,8 +68,7 @@ type sandboxTool struct {
 	after func(ctx context.Context, moduleDir, outDir string) error
 }
 
-// sandboxTools are the tools the sandbox builds, in the order it builds them (each build already uses
-// every core).
+// sandboxTools are the tools the sandbox builds, in the order it starts their builds.
 var sandboxTools = []sandboxTool{
 	// etcd's main package is go.etcd.io/etcd/server/v3, which builds as "server".
 	{name: "etcd", module: "go.etcd.io/etcd/server/v3", version: EtcdVersion, renames: map[string]string{"server": "etcd"}},
@@ -150,6 +149,15 @@ func toolNamed(name string) (sandboxTool, bool) {
 		}
 	}
 	return sandboxTool{}, false
+}
+
+// toolNames are the names of tools, in their order.
+func toolNames(tools []sandboxTool) []string {
+	names := make([]string, len(tools))
+	for i, tool := range tools {
+		names[i] = tool.name
+	}
+	return names
 }
 
 // javaHomes are the JDKs Keycloak is started with, most preferred first; Keycloak 26.5 runs on 21 and 25.

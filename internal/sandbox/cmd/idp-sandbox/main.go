@@ -1,6 +1,6 @@
 // Command idp-sandbox starts and stops the local platform for the demo and for development:
 //
-//	idp-sandbox build  build the pinned tools and fetch Keycloak, start nothing
+//	idp-sandbox build [sandbox|pipeline]  build the pinned tools (of one set) and fetch Keycloak, start nothing
 //	idp-sandbox up     build what is missing, start everything, write <dir>/env
 //	idp-sandbox down   stop what `up` started
 //	idp-sandbox env    print the env file of the running sandbox
@@ -26,11 +26,11 @@ import (
 func main() {
 	dir := flag.String("dir", ".sandbox", "state directory of the sandbox (logs, certificates, env file)")
 	flag.Usage = func() {
-		fmt.Fprintf(flag.CommandLine.Output(), "usage: idp-sandbox [-dir DIR] build|prefetch|up|down|env|simulate|path TOOL [BINARY]\n")
+		fmt.Fprintf(flag.CommandLine.Output(), "usage: idp-sandbox [-dir DIR] build [sandbox|pipeline]|prefetch|up|down|env|simulate|path TOOL [BINARY]\n")
 		flag.PrintDefaults()
 	}
 	flag.Parse()
-	if flag.NArg() != 1 && flag.Arg(0) != "path" {
+	if flag.NArg() != 1 && flag.Arg(0) != "path" && (flag.Arg(0) != "build" || flag.NArg() != 2) {
 		flag.Usage()
 		os.Exit(2)
 	}
@@ -78,7 +78,11 @@ func main() {
 	case "build":
 		ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt)
 		defer cancel()
-		if err := sandbox.Prepare(ctx, sandbox.Options{Log: os.Stderr}); err != nil {
+		var sets []sandbox.ToolSet
+		if flag.NArg() == 2 {
+			sets = append(sets, sandbox.ToolSet(flag.Arg(1)))
+		}
+		if err := sandbox.Prepare(ctx, sandbox.Options{Log: os.Stderr}, sets...); err != nil {
 			fail(err)
 		}
 		fmt.Println("sandbox tools ready")
