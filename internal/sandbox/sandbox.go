@@ -80,9 +80,9 @@ const (
 	PipelineToolSet ToolSet = "pipeline"
 )
 
-// Prepare builds the tools of the given sets (every set when none is given) and fetches Keycloak ahead
-// of Start, so that a test run's timeout does not include a cold build and its progress shows in the
-// build log.
+// Prepare builds the tools of the given sets (every set when none is given), and Keycloak's distribution
+// with the sandbox's set, ahead of Start, so that a cold build's progress shows in the build log and
+// not as a silent wait inside a test.
 func Prepare(ctx context.Context, opts Options, sets ...ToolSet) error {
 	var err error
 	if opts.RepoRoot == "" {

@@ -253,21 +253,21 @@ func TestBuildAll(t *testing.T) {
 	cancelled, cancel := context.WithCancel(context.Background())
 	cancel()
 	for _, tc := range []struct {
-		name    string
+		reason  string
 		ctx     context.Context
 		tools   []string
 		want    map[string]string
 		wantErr string
 	}{
-		{name: "cached tools", ctx: context.Background(), tools: []string{"etcd", "kwok", "gitea"}, want: cached},
-		{name: "one unknown tool", ctx: context.Background(), tools: []string{"etcd", "no-such-tool", "kwok"}, wantErr: `the sandbox builds no tool "no-such-tool"`},
-		{name: "cancelled", ctx: cancelled, tools: []string{"etcd"}, wantErr: "context canceled"},
+		{reason: "every tool is cached: each directory comes back", ctx: context.Background(), tools: []string{"etcd", "kwok", "gitea"}, want: cached},
+		{reason: "one tool fails: the lot fails with its error", ctx: context.Background(), tools: []string{"etcd", "no-such-tool", "kwok"}, wantErr: `the sandbox builds no tool "no-such-tool"`},
+		{reason: "the caller gave up", ctx: cancelled, tools: []string{"etcd"}, wantErr: "context canceled"},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
+		t.Run(tc.reason, func(t *testing.T) {
 			got, err := builder.buildAll(tc.ctx, tc.tools)
 			if tc.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
-					t.Fatalf("buildAll(%q) = %v, want an error with %q", tc.tools, err, tc.wantErr)
+					t.Fatalf("%s: buildAll(%q) = %v, want an error with %q", tc.reason, tc.tools, err, tc.wantErr)
 				}
 				return
 			}
@@ -275,7 +275,7 @@ func TestBuildAll(t *testing.T) {
 				t.Fatal(err)
 			}
 			if diff := cmp.Diff(tc.want, got); diff != "" {
-				t.Errorf("buildAll(%q) (-want +got):\n%s", tc.tools, diff)
+				t.Errorf("%s: buildAll(%q): -want, +got:\n%s", tc.reason, tc.tools, diff)
 			}
 		})
 	}

@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -107,15 +106,15 @@ func (b *toolBuilder) build(ctx context.Context, tool string) (string, error) {
 const concurrentToolBuilds = 2
 
 // buildAll builds the named tools, concurrentToolBuilds at a time, and returns the directory of each.
-// The first failure stops the other builds; it is the error returned.
+// The first failure stops the other builds and is the error returned.
 func (b *toolBuilder) buildAll(ctx context.Context, tools []string) (map[string]string, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var (
-		mu   sync.Mutex
-		dirs = map[string]string{}
-		errs []error
-		wg   sync.WaitGroup
+		mu       sync.Mutex
+		dirs     = map[string]string{}
+		firstErr error
+		wg       sync.WaitGroup
 	)
 	next := make(chan string)
 	for range concurrentToolBuilds {
@@ -123,13 +122,16 @@ func (b *toolBuilder) buildAll(ctx context.Context, tools []string) (map[string]
 		go func() {
 			defer wg.Done()
 			for tool := range next {
+				if ctx.Err() != nil {
+					continue // stopped: the builds killed by the cancel are not failures of their own
+				}
 				dir, err := b.build(ctx, tool)
 				mu.Lock()
 				switch {
 				case err == nil:
 					dirs[tool] = dir
-				case len(errs) == 0 || ctx.Err() == nil: // not a build killed by an earlier failure
-					errs = append(errs, err)
+				case firstErr == nil:
+					firstErr = err
 					cancel()
 				}
 				mu.Unlock()
@@ -146,8 +148,8 @@ feed:
 	}
 	close(next)
 	wg.Wait()
-	if len(errs) > 0 {
-		return nil, errors.Join(errs...)
+	if firstErr != nil {
+		return nil, firstErr
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("gave up building the sandbox's tools: %w", err)

@@ -99,8 +99,9 @@ var sandboxTools = []sandboxTool{
 	{name: "conftest", module: "github.com/open-policy-agent/conftest", version: ConftestVersion},
 }
 
-// pipelineTools are built with the sandbox's tools (`idp-sandbox build`, so outside the tests' timeout)
-// but started only by the pull-request pipeline test, each on its own; `up` does not run them.
+// pipelineTools are built by `idp-sandbox build` with the sandbox's tools, or on their own (`idp-sandbox
+// build pipeline`, which make testacc runs beside the tests), but started only by the pull-request
+// pipeline test, each on its own; `up` does not run them.
 var pipelineTools = []sandboxTool{
 	// SQLite (cgo, mattn/go-sqlite3) sits behind Gitea's sqlite tag. Without the bindata tag, whose
 	// embedded assets a module archive lacks, Gitea reads its templates and options from disk.

@@ -1,6 +1,6 @@
 // Command idp-sandbox starts and stops the local platform for the demo and for development:
 //
-//	idp-sandbox build [sandbox|pipeline]  build the pinned tools (of one set) and fetch Keycloak, start nothing
+//	idp-sandbox build [sandbox|pipeline]  build the pinned tools (every set, or one; the sandbox's with Keycloak), start nothing
 //	idp-sandbox up     build what is missing, start everything, write <dir>/env
 //	idp-sandbox down   stop what `up` started
 //	idp-sandbox env    print the env file of the running sandbox
