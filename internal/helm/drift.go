@@ -95,7 +95,7 @@ func (e *Engine) mapManifest(rel Release) ([]releaseObject, error) {
 	objects := make([]releaseObject, 0, len(manifest))
 	for _, desired := range manifest {
 		gvk := desired.GroupVersionKind()
-		mapping, err := e.mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
+		mapping, err := e.driftMapper.RESTMapping(gvk.GroupKind(), gvk.Version)
 		if err != nil {
 			return nil, fmt.Errorf("cannot map %s of release %s/%s: %w", gvk, rel.Namespace, rel.Name, err)
 		}

@@ -11,6 +11,7 @@ import (
 	"helm.sh/helm/v4/pkg/chart/common"
 	chart "helm.sh/helm/v4/pkg/chart/v2"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
 )
@@ -105,9 +106,21 @@ func TestAccDriftListsOncePerNamespaceAndKind(t *testing.T) {
 		"team-b/app-1": {`ConfigMap team-b/app-1: data.greeting is "bye", the release has "hello"`},
 		"team-b/app-2": {"ClusterRole team-b-app-2 is missing"},
 	}
+	callsBefore, secretListsBefore := calls.total.Load(), calls.secretLists.Load()
 	drift, lists, gets := refresh()
 	if diff := cmp.Diff(wantDrift, drift); diff != "" {
 		t.Errorf("drift of six releases: -want, +got:\n%s", diff)
+	}
+	// Every call is a release list or an object read: the built-in kinds are mapped without discovery.
+	objectReads := 0
+	for _, n := range lists {
+		objectReads += n
+	}
+	for _, n := range gets {
+		objectReads += n
+	}
+	if other := calls.total.Load() - callsBefore - (calls.secretLists.Load() - secretListsBefore) - int64(objectReads); other != 0 {
+		t.Errorf("the refresh made %d calls beyond its release lists and object reads (discovery?)", other)
 	}
 	wantLists := map[string]int{
 		"team-a/configmaps": 1, "team-a/serviceaccounts": 1,
@@ -136,6 +149,27 @@ func TestAccDriftListsOncePerNamespaceAndKind(t *testing.T) {
 	if diff := cmp.Diff(map[string]int{}, gets); diff != "" {
 		t.Errorf("drift after the upgrade read objects one by one: gets -want, +got:\n%s", diff)
 	}
+
+	// A release whose newest record was deleted by hand (a common way to unstick one) is found at its
+	// superseded revision with one more list, of its own records, and no reachability check.
+	if err := client.CoreV1().Secrets("team-b").Delete(ctx, "sh.helm.release.v1.app-1.v2", metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	fresh, err := NewEngine(kubeconfig, WithTransport(calls.wrap))
+	if err != nil {
+		t.Fatal(err)
+	}
+	callsBefore = calls.total.Load()
+	rel, err := fresh.Find(ctx, "team-b", "app-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rel.Revision != 1 {
+		t.Errorf("Find of a release whose revision 2 record is gone = revision %d, want 1", rel.Revision)
+	}
+	if n := calls.total.Load() - callsBefore; n != 2 {
+		t.Errorf("Find of a release whose newest record is gone made %d calls, want 2 (the namespace's release list, the release's records)", n)
+	}
 }
 
 // countsSince returns the counts that grew from before to after, by how much.
@@ -147,4 +181,34 @@ func countsSince(before, after map[string]int) map[string]int {
 		}
 	}
 	return grown
+}
+
+// TestAccBuiltinKindsMatchDiscovery holds builtinKinds, which drift maps without discovery, to what a
+// real API server's discovery says of each kind.
+func TestAccBuiltinKindsMatchDiscovery(t *testing.T) {
+	if os.Getenv("TF_ACC") == "" {
+		t.Skip("starts a cluster; runs with TF_ACC")
+	}
+	engine, err := NewEngine(startClusters(t, 1)[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	builtin := builtinMapper()
+	for _, k := range builtinKinds {
+		gk := schema.GroupKind{Group: k.group, Kind: k.kind}
+		want, err := engine.mapper.RESTMapping(gk, k.version)
+		if err != nil {
+			t.Errorf("the API server does not serve %s %s: %v", k.version, gk, err)
+			continue
+		}
+		got, err := builtin.RESTMapping(gk, k.version)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(
+			[]string{want.Resource.String(), string(want.Scope.Name())},
+			[]string{got.Resource.String(), string(got.Scope.Name())}); diff != "" {
+			t.Errorf("%s %s: builtinKinds -discovery, +table:\n%s", k.version, gk, diff)
+		}
+	}
 }

@@ -35,11 +35,14 @@ var ErrReleaseNotFound = errors.New("release not found")
 type Engine struct {
 	kubeconfig *clientcmdapi.Config
 	restConfig *rest.Config
-	// discovery and mapper are shared by every action of the engine, so a refresh of many releases in
-	// one cluster discovers its APIs once.
+	// discovery and mapper are shared by the engine's Helm actions (install, upgrade, uninstall), so
+	// that they discover the cluster's APIs once per provider process.
 	discovery discovery.CachedDiscoveryInterface
 	mapper    meta.RESTMapper
-	releases  releaseLists
+	// driftMapper maps the built-in kinds without discovery and the others through mapper: a refresh
+	// of releases that hold only built-in kinds discovers nothing.
+	driftMapper meta.RESTMapper
+	releases    releaseLists
 	// core reads Helm's release records for the per-namespace release lists.
 	core corev1.CoreV1Interface
 	// objects are the live objects drift compares releases with, listed once per namespace and kind.
@@ -74,6 +77,7 @@ func NewEngine(kubeconfig []byte, opts ...EngineOption) (*Engine, error) {
 		return nil, fmt.Errorf("cannot build a discovery client: %w", err)
 	}
 	cached := memory.NewMemCacheClient(discoveryClient)
+	mapper := restmapper.NewDeferredDiscoveryRESTMapper(cached)
 	dynamicClient, err := dynamic.NewForConfig(restConfig)
 	if err != nil {
 		return nil, fmt.Errorf("cannot build a client for the cluster: %w", err)
@@ -83,12 +87,13 @@ func NewEngine(kubeconfig []byte, opts ...EngineOption) (*Engine, error) {
 		return nil, fmt.Errorf("cannot build a client for the cluster: %w", err)
 	}
 	return &Engine{
-		kubeconfig: config,
-		restConfig: restConfig,
-		discovery:  cached,
-		mapper:     restmapper.NewDeferredDiscoveryRESTMapper(cached),
-		core:       core,
-		objects:    objectLists{client: dynamicClient},
+		kubeconfig:  config,
+		restConfig:  restConfig,
+		discovery:   cached,
+		mapper:      mapper,
+		driftMapper: meta.FirstHitRESTMapper{MultiRESTMapper: meta.MultiRESTMapper{builtinMapper(), mapper}},
+		core:        core,
+		objects:     objectLists{client: dynamicClient},
 	}, nil
 }
 

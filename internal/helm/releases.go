@@ -3,6 +3,7 @@ package helm
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -37,9 +38,40 @@ func (e *Engine) Find(ctx context.Context, namespace, name string) (Release, err
 	if !ok {
 		// The list leaves superseded revisions out; a release whose newest record was deleted by hand (a
 		// common way to unstick one) has a superseded revision as its latest, which only a read finds.
-		return e.Get(ctx, namespace, name)
+		return e.latestRecord(ctx, namespace, name)
 	}
 	return rel, nil
+}
+
+// latestRecord reads the newest record of a release, whatever its status, with one list of its records.
+// It is what Get reads, without the reachability check (a GET /version) Helm's action makes first.
+func (e *Engine) latestRecord(ctx context.Context, namespace, name string) (Release, error) {
+	if err := ctx.Err(); err != nil {
+		return Release{}, err
+	}
+	storage := driver.NewSecrets(e.core.Secrets(namespace))
+	storage.SetLogger(slog.NewTextHandler(io.Discard, nil))
+	records, err := storage.Query(map[string]string{"name": name, "owner": "helm"})
+	if errors.Is(err, driver.ErrReleaseNotFound) {
+		return Release{}, fmt.Errorf("release %s/%s: %w", namespace, name, ErrReleaseNotFound)
+	}
+	if err != nil {
+		return Release{}, fmt.Errorf("cannot read release %s/%s: %w", namespace, name, err)
+	}
+	var latest Release
+	for _, record := range records {
+		rel, err := fromHelm(record)
+		if err != nil {
+			return Release{}, err
+		}
+		if rel.Revision > latest.Revision {
+			latest = rel
+		}
+	}
+	if latest.Revision == 0 {
+		return Release{}, fmt.Errorf("release %s/%s: %w", namespace, name, ErrReleaseNotFound)
+	}
+	return latest, nil
 }
 
 // listLatest lists the releases of namespace and keeps the latest revision of each, by name.
