@@ -33,4 +33,4 @@ case "$go_version" in
   *) echo "prereqs: Go 1.26 or newer is needed (found '${go_version:-none}')" >&2; exit 1 ;;
 esac
 echo "prereqs: ok (${go_version}, $(mvn --batch-mode -v 2>/dev/null | head -n1))"
-echo "prereqs: the first run builds kube-apiserver, kwok, Crossplane, Vault, OpenTofu, Terraform and more from source (60 to 70 minutes on 2 cores); later runs reuse the cache"
+echo "prereqs: the first run builds kube-apiserver, kwok, Crossplane, Vault, OpenTofu, Terraform and more from source (most of an hour on 2 cores); later runs reuse the cache"

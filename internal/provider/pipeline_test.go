@@ -29,14 +29,7 @@ import (
 func TestAccAtlantisPullRequest(t *testing.T) {
 	requireAcc(t)
 	const cluster, namespace, group = "acc-pipeline", "acc-pipeline", "acc-pipeline-admins"
-	// make testacc builds the pipeline's tools beside the tests that run before this one: waiting for
-	// that build (or making it, when nothing did) has a deadline of its own, apart from the pipeline's.
-	building, stopBuilding := context.WithTimeout(context.Background(), 30*time.Minute)
-	err := sandbox.Prepare(building, sandbox.Options{}, sandbox.PipelineToolSet)
-	stopBuilding()
-	if err != nil {
-		t.Fatalf("cannot build the pipeline's tools: %v", err)
-	}
+	awaitLateTools(t, "conftest", "gitea", "atlantis")
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
 	defer cancel()
 	work := t.TempDir()

@@ -163,6 +163,7 @@ type planVerdicts struct {
 // and its JSON report.
 func runConftest(t *testing.T, dir string, args ...string) (planVerdicts, []byte) {
 	t.Helper()
+	awaitLateTools(t, "conftest")
 	cmd := exec.Command(os.Getenv(sandbox.EnvConftest), append([]string{"test", "--no-color", "--output", "json"}, args...)...)
 	cmd.Dir = dir
 	out, err := cmd.Output()

@@ -82,9 +82,22 @@ func requireAcc(t *testing.T) {
 	}
 }
 
+// awaitLateTools waits for the build of late tools, which make testacc runs beside the tests that come
+// before the ones that run them, or builds them when nothing does; the wait has a deadline of its own,
+// apart from the test's.
+func awaitLateTools(t *testing.T, tools ...string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
+	defer cancel()
+	if err := sandbox.BuildTools(ctx, sandbox.Options{}, tools...); err != nil {
+		t.Fatalf("cannot build %s: %v", strings.Join(tools, ", "), err)
+	}
+}
+
 // useTerraform157 runs the calling test with the sandbox's Terraform 1.5.7 instead of OpenTofu.
 func useTerraform157(t *testing.T) {
 	t.Helper()
+	awaitLateTools(t, "terraform")
 	err := sandbox.UseCLI("terraform", func(key, value string) error {
 		t.Setenv(key, value)
 		return nil

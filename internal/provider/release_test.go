@@ -60,6 +60,7 @@ func TestAccReleaseInstall(t *testing.T) {
 	checkReleaseArchive(t, archive)
 
 	server := serveRelease(t, dist, archive, gnupg, fingerprint)
+	awaitLateTools(t, "terraform")
 	clis := map[string]string{"tofu": os.Getenv(sandbox.EnvTofu), "terraform": os.Getenv(sandbox.EnvTerraform)}
 	for name, cli := range clis {
 		t.Run(name, func(t *testing.T) {

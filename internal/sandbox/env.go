@@ -10,8 +10,9 @@ import (
 
 // Environment variables the sandbox writes beside the provider's own IDP_* configuration.
 const (
-	EnvDir                = "IDP_SANDBOX_DIR"
-	EnvTofu               = "IDP_SANDBOX_TOFU"
+	EnvDir  = "IDP_SANDBOX_DIR"
+	EnvTofu = "IDP_SANDBOX_TOFU"
+	// EnvTerraform is where Terraform 1.5.7 is, a late tool: BuildTools builds it.
 	EnvTerraform          = "IDP_SANDBOX_TERRAFORM"
 	EnvManagementHost     = "IDP_SANDBOX_MANAGEMENT_HOST"
 	EnvManagementCAFile   = "IDP_SANDBOX_MANAGEMENT_CA_FILE"
@@ -38,7 +39,8 @@ const (
 	// EnvKubelogin is the path of kubelogin as the kubectl plugin kubectl-oidc_login, for tests that log
 	// in to a cluster the way its users do.
 	EnvKubelogin = "IDP_SANDBOX_KUBELOGIN"
-	// EnvConftest is the path of conftest, for the test of policy verdicts in CI against the provider's.
+	// EnvConftest is the path of conftest, for the test of policy verdicts in CI against the provider's; a
+	// late tool, which BuildTools builds.
 	EnvConftest = "IDP_SANDBOX_CONFTEST"
 	// The keycloak provider block's issuer settings: the realm's https issuer URL the clusters trust, the
 	// CA of its certificate, and the client users log in to clusters with.

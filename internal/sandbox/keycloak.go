@@ -204,7 +204,9 @@ func (s *Sandbox) startKeycloak(ctx context.Context) (*keycloakEndpoint, error) 
 	roots := x509.NewCertPool()
 	roots.AppendCertsFromPEM(s.oidc.caPEM)
 	management := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots}}}
-	if err := proc.waitReady(ctx, 3*time.Minute, func(ctx context.Context) error {
+	// On a quiet machine Keycloak is ready in about a minute; beside other sandboxes starting and tools
+	// building it took over 3 minutes on CI (2026-12-03), most of it in Quarkus's augmentation.
+	if err := proc.waitReady(ctx, 6*time.Minute, func(ctx context.Context) error {
 		return httpGetOK(ctx, management, "https://127.0.0.1:"+strconv.Itoa(managementPort)+"/health/ready")
 	}); err != nil {
 		return nil, err

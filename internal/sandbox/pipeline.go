@@ -134,7 +134,7 @@ func StartPipeline(ctx context.Context, opts PipelineOptions) (_ *Pipeline, err 
 	}
 	defer s.stopOnError(&err)
 	builder := &toolBuilder{repoRoot: opts.RepoRoot, cacheDir: s.cacheDir, log: s.logf}
-	bins, err := builder.buildAll(ctx, toolNames(pipelineTools))
+	bins, err := builder.buildAll(ctx, pipelineTools)
 	if err != nil {
 		return nil, err
 	}

@@ -75,42 +75,32 @@ type ToolSet string
 const (
 	// SandboxToolSet is what Start runs (with Keycloak's distribution), so what every acceptance test needs.
 	SandboxToolSet ToolSet = "sandbox"
-	// PipelineToolSet is what StartPipeline runs, which only the pull-request pipeline test needs; `make
-	// testacc` builds it beside the tests that run before that one.
-	PipelineToolSet ToolSet = "pipeline"
+	// LateToolSet is what only some acceptance tests run (conftest, Gitea, Atlantis, Terraform); `make
+	// testacc` builds it beside the tests that run before those, which wait for it with BuildTools.
+	LateToolSet ToolSet = "late"
 )
 
 // Prepare builds the tools of the given sets (every set when none is given), and Keycloak's distribution
 // with the sandbox's set, ahead of Start, so that a cold build's progress shows in the build log and
 // not as a silent wait inside a test.
 func Prepare(ctx context.Context, opts Options, sets ...ToolSet) error {
-	var err error
-	if opts.RepoRoot == "" {
-		if opts.RepoRoot, err = findRepoRoot(); err != nil {
-			return err
-		}
-	}
-	if opts.CacheDir == "" {
-		if opts.CacheDir, err = defaultCacheDir(); err != nil {
-			return err
-		}
-	}
-	if opts.Log == nil {
-		opts.Log = io.Discard
+	opts, err := opts.forTools()
+	if err != nil {
+		return err
 	}
 	if len(sets) == 0 {
-		sets = []ToolSet{SandboxToolSet, PipelineToolSet}
+		sets = []ToolSet{SandboxToolSet, LateToolSet}
 	}
 	s := &Sandbox{cacheDir: opts.CacheDir, log: opts.Log}
 	for _, set := range sets {
 		switch set {
 		case SandboxToolSet:
 			_, err = s.buildTools(ctx, opts.RepoRoot)
-		case PipelineToolSet:
+		case LateToolSet:
 			builder := &toolBuilder{repoRoot: opts.RepoRoot, cacheDir: opts.CacheDir, log: s.logf}
-			_, err = builder.buildAll(ctx, toolNames(pipelineTools))
+			_, err = builder.buildAll(ctx, toolNames(lateTools))
 		default:
-			err = fmt.Errorf("no tool set %q (there are %q and %q)", set, SandboxToolSet, PipelineToolSet)
+			err = fmt.Errorf("no tool set %q (there are %q and %q)", set, SandboxToolSet, LateToolSet)
 		}
 		if err != nil {
 			return err
@@ -129,7 +119,7 @@ func Prefetch(ctx context.Context, opts Options) error {
 			return err
 		}
 	}
-	for _, tool := range slices.Concat(sandboxTools, pipelineTools) {
+	for _, tool := range slices.Concat(sandboxTools, lateTools) {
 		cmd := exec.CommandContext(ctx, "go", "mod", "download")
 		cmd.Dir = filepath.Join(opts.RepoRoot, "tools", tool.name)
 		cmd.Env = append(os.Environ(), "GOWORK=off")
@@ -143,27 +133,57 @@ func Prefetch(ctx context.Context, opts Options) error {
 // ToolPath builds one of the sandbox's tools if it is not built yet and returns the path of its binary,
 // for what runs a pinned tool outside a sandbox (make fmt-check, the modules' unit suites).
 func ToolPath(ctx context.Context, opts Options, tool, binary string) (string, error) {
-	var err error
-	if opts.RepoRoot == "" {
-		if opts.RepoRoot, err = findRepoRoot(); err != nil {
-			return "", err
-		}
+	builder, err := newToolBuilder(opts)
+	if err != nil {
+		return "", err
 	}
-	if opts.CacheDir == "" {
-		if opts.CacheDir, err = defaultCacheDir(); err != nil {
-			return "", err
-		}
-	}
-	s := &Sandbox{cacheDir: opts.CacheDir, log: opts.Log}
-	if s.log == nil {
-		s.log = io.Discard
-	}
-	builder := &toolBuilder{repoRoot: opts.RepoRoot, cacheDir: opts.CacheDir, log: s.logf}
 	dir, err := builder.build(ctx, tool)
 	if err != nil {
 		return "", err
 	}
 	return filepath.Join(dir, binary), nil
+}
+
+// BuildTools builds those of the named tools that are not built yet, or waits for the build another
+// process runs (make testacc's `idp-sandbox build late`), until ctx ends. A test runs it before it runs
+// a late tool, whose path the sandbox's environment names before it is built.
+func BuildTools(ctx context.Context, opts Options, tools ...string) error {
+	builder, err := newToolBuilder(opts)
+	if err != nil {
+		return err
+	}
+	_, err = builder.buildAll(ctx, tools)
+	return err
+}
+
+// newToolBuilder is the builder of the tools in opts's cache, for the repository in opts or this one.
+func newToolBuilder(opts Options) (*toolBuilder, error) {
+	opts, err := opts.forTools()
+	if err != nil {
+		return nil, err
+	}
+	s := &Sandbox{cacheDir: opts.CacheDir, log: opts.Log}
+	return &toolBuilder{repoRoot: opts.RepoRoot, cacheDir: opts.CacheDir, log: s.logf}, nil
+}
+
+// forTools fills in what building tools needs and opts leaves out: this repository, the default cache
+// and a discarded log.
+func (opts Options) forTools() (Options, error) {
+	var err error
+	if opts.RepoRoot == "" {
+		if opts.RepoRoot, err = findRepoRoot(); err != nil {
+			return opts, err
+		}
+	}
+	if opts.CacheDir == "" {
+		if opts.CacheDir, err = defaultCacheDir(); err != nil {
+			return opts, err
+		}
+	}
+	if opts.Log == nil {
+		opts.Log = io.Discard
+	}
+	return opts, nil
 }
 
 // Start builds what is missing, starts every component, waits until each is healthy, and returns the
@@ -450,7 +470,7 @@ func (s *Sandbox) stopOnError(err *error) {
 }
 
 // buildTools builds every wrapper module under tools/ that the sandbox runs while Keycloak's
-// distribution downloads beside them.
+// distribution downloads beside them, and returns the directory of each and of every late tool.
 func (s *Sandbox) buildTools(ctx context.Context, repoRoot string) (map[string]string, error) {
 	builder := &toolBuilder{repoRoot: repoRoot, cacheDir: s.cacheDir, log: s.logf}
 	fetched := make(chan error, 1)
@@ -459,7 +479,17 @@ func (s *Sandbox) buildTools(ctx context.Context, repoRoot string) (map[string]s
 		fetched <- err
 	}()
 	bins, buildErr := builder.buildAll(ctx, toolNames(sandboxTools))
-	return bins, errors.Join(buildErr, <-fetched)
+	if err := errors.Join(buildErr, <-fetched); err != nil {
+		return nil, err
+	}
+	for _, tool := range lateTools {
+		planned, err := builder.plan(ctx, tool.name)
+		if err != nil {
+			return nil, err
+		}
+		bins[tool.name] = planned.outDir
+	}
+	return bins, nil
 }
 
 // start starts a component and remembers it for Stop.

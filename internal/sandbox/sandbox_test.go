@@ -17,7 +17,7 @@ import (
 // TestToolPinsMatchVersions keeps versions.go, the one place versions are recorded, in step with the
 // go.mod files that really pin the Go-built tools.
 func TestToolPinsMatchVersions(t *testing.T) {
-	for _, pin := range slices.Concat(sandboxTools, pipelineTools, developmentTools) {
+	for _, pin := range slices.Concat(sandboxTools, lateTools, developmentTools) {
 		t.Run(pin.name, func(t *testing.T) {
 			path := filepath.Join("..", "..", "tools", pin.name, "go.mod")
 			raw, err := os.ReadFile(path)

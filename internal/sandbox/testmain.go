@@ -56,6 +56,12 @@ func RunTests(m *testing.M, options ...TestOption) int {
 	if cli == "" {
 		cli = "tofu"
 	}
+	if cli == "terraform" {
+		if err := buildTerraform(); err != nil {
+			fmt.Fprintf(os.Stderr, "FAIL: cannot build Terraform %s: %v\n", TerraformVersion, err)
+			return 1
+		}
+	}
 	if err := UseCLI(cli, os.Setenv); err != nil {
 		fmt.Fprintf(os.Stderr, "FAIL: %v\n", err)
 		return 1
@@ -63,8 +69,15 @@ func RunTests(m *testing.M, options ...TestOption) int {
 	return m.Run()
 }
 
+// buildTerraform builds Terraform, a late tool, for packages whose every test drives it.
+func buildTerraform() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
+	defer cancel()
+	return BuildTools(ctx, Options{Log: os.Stderr}, "terraform")
+}
+
 // UseCLI points terraform-plugin-testing at the sandbox's tofu or terraform binary through set
-// (os.Setenv, or a test's t.Setenv). OpenTofu resolves unqualified providers on its own registry host,
+// (os.Setenv, or a test's t.Setenv); Terraform is a late tool, which its caller has built (BuildTools). OpenTofu resolves unqualified providers on its own registry host,
 // so the reattached provider must be announced there.
 func UseCLI(cli string, set func(key, value string) error) error {
 	var path, host string

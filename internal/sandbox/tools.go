@@ -26,28 +26,46 @@ type toolBuilder struct {
 	log      func(format string, args ...any)
 }
 
-// build returns the directory that holds the binaries of tools/<tool>, building them first if needed.
-func (b *toolBuilder) build(ctx context.Context, tool string) (string, error) {
+// toolBuild is what building one tool takes: its entry, wrapper module, packages and output directory.
+type toolBuild struct {
+	spec      sandboxTool
+	moduleDir string
+	packages  []string
+	outDir    string
+}
+
+// plan reads the wrapper module of tools/<tool> and works out where its build goes, building nothing.
+func (b *toolBuilder) plan(ctx context.Context, tool string) (toolBuild, error) {
 	spec, ok := toolNamed(tool)
 	if !ok {
-		return "", fmt.Errorf("the sandbox builds no tool %q", tool)
+		return toolBuild{}, fmt.Errorf("the sandbox builds no tool %q", tool)
 	}
 	moduleDir := filepath.Join(b.repoRoot, "tools", tool)
 	goMod, err := os.ReadFile(filepath.Join(moduleDir, "go.mod"))
 	if err != nil {
-		return "", fmt.Errorf("cannot read the wrapper module of %s: %w", tool, err)
+		return toolBuild{}, fmt.Errorf("cannot read the wrapper module of %s: %w", tool, err)
 	}
 	packages, err := toolPackages(goMod)
 	if err != nil {
-		return "", fmt.Errorf("cannot parse the go.mod of tools/%s: %w", tool, err)
+		return toolBuild{}, fmt.Errorf("cannot parse the go.mod of tools/%s: %w", tool, err)
 	}
 	if len(packages) == 0 {
-		return "", fmt.Errorf("the go.mod of tools/%s names no tool", tool)
+		return toolBuild{}, fmt.Errorf("the go.mod of tools/%s names no tool", tool)
 	}
 	outDir, err := b.outputDir(ctx, spec, goMod)
 	if err != nil {
+		return toolBuild{}, err
+	}
+	return toolBuild{spec: spec, moduleDir: moduleDir, packages: packages, outDir: outDir}, nil
+}
+
+// build returns the directory that holds the binaries of tools/<tool>, building them first if needed.
+func (b *toolBuilder) build(ctx context.Context, tool string) (string, error) {
+	planned, err := b.plan(ctx, tool)
+	if err != nil {
 		return "", err
 	}
+	spec, moduleDir, packages, outDir := planned.spec, planned.moduleDir, planned.packages, planned.outDir
 	done := filepath.Join(outDir, ".complete")
 	if _, err := os.Stat(done); err == nil {
 		return outDir, nil

@@ -2,6 +2,7 @@ package sandbox
 
 import (
 	"context"
+	"slices"
 	"strings"
 )
 
@@ -90,25 +91,30 @@ var sandboxTools = []sandboxTool{
 	{name: "registry", module: "github.com/distribution/distribution/v3", version: RegistryVersion},
 	// Without this flag OpenTofu reports itself as a development build.
 	{name: "tofu", module: "github.com/opentofu/opentofu", version: OpenTofuVersion, ldflags: " -X github.com/opentofu/opentofu/version.dev=no"},
-	{name: "terraform", module: "github.com/hashicorp/terraform", version: TerraformVersion},
 	// Helm reports this version and stamps it into the releases it makes.
 	{name: "helm", module: "helm.sh/helm/v4", version: HelmVersion, ldflags: " -X helm.sh/helm/v4/internal/version.version=" + HelmVersion},
 	// kubectl finds a plugin by its binary's name; kubelogin reports "HEAD" without the version flag.
 	{name: "kubelogin", module: "github.com/int128/kubelogin", version: KubeloginVersion,
 		ldflags: " -X main.version=" + KubeloginVersion, renames: map[string]string{"kubelogin": KubeloginBinary}},
-	{name: "conftest", module: "github.com/open-policy-agent/conftest", version: ConftestVersion},
 }
 
-// pipelineTools are built by `idp-sandbox build` with the sandbox's tools, or on their own (`idp-sandbox
-// build pipeline`, which make testacc runs beside the tests), but started only by the pull-request
-// pipeline test, each on its own; `up` does not run them.
-var pipelineTools = []sandboxTool{
+// lateTools are what only some acceptance tests run, in the order those tests come: conftest, which the
+// pull-request pipeline's Atlantis and the policy test run, the pipeline's Gitea and Atlantis, and
+// Terraform 1.5.7 beside OpenTofu. Start does not build them (it names where they go): make testacc
+// builds them beside the tests that come first (`idp-sandbox build late`), and each test that runs one
+// waits for its build with BuildTools; `up` does not run them.
+var lateTools = []sandboxTool{
+	{name: "conftest", module: "github.com/open-policy-agent/conftest", version: ConftestVersion},
 	// SQLite (cgo, mattn/go-sqlite3) sits behind Gitea's sqlite tag. Without the bindata tag, whose
 	// embedded assets a module archive lacks, Gitea reads its templates and options from disk.
 	{name: "gitea", module: "code.gitea.io/gitea", version: GiteaVersion, tags: "sqlite sqlite_unlock_notify",
 		ldflags: " -X main.Version=" + strings.TrimPrefix(GiteaVersion, "v"), after: copyGiteaAssets},
 	{name: "atlantis", module: "github.com/runatlantis/atlantis", version: AtlantisVersion},
+	{name: "terraform", module: "github.com/hashicorp/terraform", version: TerraformVersion},
 }
+
+// pipelineTools are the late tools StartPipeline runs.
+var pipelineTools = []string{"gitea", "atlantis"}
 
 // developmentTools are the wrapper modules under tools/<name> that `make checks` and `make docs` run with
 // `go tool` or `go build`, outside the sandbox; they are recorded here with the sandbox's so that every
@@ -142,9 +148,9 @@ func kubernetesVersionFlags() string {
 		" -X k8s.io/component-base/version.gitTreeState=clean"
 }
 
-// toolNamed is the entry of sandboxTools or pipelineTools for a wrapper module.
+// toolNamed is the entry of sandboxTools or lateTools for a wrapper module.
 func toolNamed(name string) (sandboxTool, bool) {
-	for _, tool := range append(sandboxTools[:len(sandboxTools):len(sandboxTools)], pipelineTools...) {
+	for _, tool := range slices.Concat(sandboxTools, lateTools) {
 		if tool.name == name {
 			return tool, true
 		}

@@ -1,6 +1,6 @@
 // Command idp-sandbox starts and stops the local platform for the demo and for development:
 //
-//	idp-sandbox build [sandbox|pipeline]  build the pinned tools (every set, or one; the sandbox's with Keycloak), start nothing
+//	idp-sandbox build [sandbox|late]  build the pinned tools (every set, or one; the sandbox's with Keycloak), start nothing
 //	idp-sandbox up     build what is missing, start everything, write <dir>/env
 //	idp-sandbox down   stop what `up` started
 //	idp-sandbox env    print the env file of the running sandbox
@@ -26,7 +26,7 @@ import (
 func main() {
 	dir := flag.String("dir", ".sandbox", "state directory of the sandbox (logs, certificates, env file)")
 	flag.Usage = func() {
-		fmt.Fprintf(flag.CommandLine.Output(), "usage: idp-sandbox [-dir DIR] build [sandbox|pipeline]|prefetch|up|down|env|simulate|path TOOL [BINARY]\n")
+		fmt.Fprintf(flag.CommandLine.Output(), "usage: idp-sandbox [-dir DIR] build [sandbox|late]|prefetch|up|down|env|simulate|path TOOL [BINARY]\n")
 		flag.PrintDefaults()
 	}
 	flag.Parse()
