@@ -21,9 +21,10 @@ const releaseVersion = "0.1.1"
 
 // TestAccReleaseInstall builds a release with the pinned goreleaser and the project's .goreleaser.yml
 // (for this machine's platform only), signed by a throwaway RSA key, checks its layout, checksums and
-// signature, and installs it as users do, with OpenTofu and Terraform, which then plan with it: from a
-// packed filesystem mirror, from an HTTPS network mirror, and from a registry that speaks the provider
-// registry protocol, whose signature the CLIs verify. The binary logs the version it was released as.
+// signature, and installs it as users do, with OpenTofu and Terraform (the sandbox's, and the machine's
+// own when it has one), which then plan with it: from a packed filesystem mirror, from an HTTPS network
+// mirror, and from a registry that speaks the provider registry protocol, whose signature the CLIs verify.
+// The binary logs the version it was released as.
 func TestAccReleaseInstall(t *testing.T) {
 	requireAcc(t)
 	goreleaser := pinnedTool(t, "goreleaser")
@@ -62,6 +63,10 @@ func TestAccReleaseInstall(t *testing.T) {
 	server := serveRelease(t, dist, archive, gnupg, fingerprint)
 	awaitLateTools(t, "terraform")
 	clis := map[string]string{"tofu": os.Getenv(sandbox.EnvTofu), "terraform": os.Getenv(sandbox.EnvTerraform)}
+	// Users install with the Terraform they have: a machine that has one of its own installs with it too.
+	if machine := machineTerraform(clis["terraform"]); machine != "" {
+		clis["machine-terraform"] = machine
+	}
 	for name, cli := range clis {
 		t.Run(name, func(t *testing.T) {
 			if cli == "" {
@@ -77,6 +82,22 @@ func TestAccReleaseInstall(t *testing.T) {
 			}
 		})
 	}
+}
+
+// machineTerraform is the terraform on PATH when it is not the sandbox's own, else "".
+func machineTerraform(sandboxTerraform string) string {
+	found, err := exec.LookPath("terraform")
+	if err != nil {
+		return ""
+	}
+	resolved, err := filepath.EvalSymlinks(found)
+	if err != nil {
+		return ""
+	}
+	if own, err := filepath.EvalSymlinks(sandboxTerraform); err == nil && own == resolved {
+		return ""
+	}
+	return resolved
 }
 
 // pinnedTool is a development tool of tools/<name>, built (or found in Go's build cache) by `go tool`.
