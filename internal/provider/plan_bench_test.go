@@ -10,6 +10,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -40,7 +42,8 @@ const (
 // ≤ 2), the provider processes' CPU time and peak RSS per plan, and the API calls per plan counted by the
 // 4 workload apiservers' own apiserver_request_total, beside the bound clusters × namespaces × (1 + kinds
 // in the chart): one release list per namespace and one list per kind. The apiservers' background (their
-// controllers, kwok), counted while the floor is applied and planned, is reported beside it. One more plan, sampled as
+// controllers, kwok), counted while the floor is applied and planned, is reported beside it, and the
+// calls are logged by request (verb and resource), so the plan's own are told from the background's. One more plan, sampled as
 // it runs, reports how many clusters answer at once (busy-clusters: 4 side by side, 1 serialised). A
 // plan that shows changes fails the benchmark: the configuration is what was applied, so any change is
 // a defect. It never asserts a time.
@@ -87,12 +90,13 @@ func BenchmarkPlan(b *testing.B) {
 	started = time.Now()
 	floor.run(b, "init", "-input=false")
 	floor.run(b, "apply", "-auto-approve", "-input=false", benchParallelism)
-	idleCalls, idleTime := sumDelta(before, readAll(b, metrics)), time.Since(started)
+	idleCalls, idleTime := sumDelta(before, readAll(b, metrics)).total(), time.Since(started)
 
 	var (
 		appsWall, floorWall, providerCPU time.Duration
 		peakRSS                          int64
 		apiCalls                         float64
+		callsByRequest                   = requestCounts{}
 		processes                        int
 	)
 	for b.Loop() {
@@ -101,7 +105,9 @@ func BenchmarkPlan(b *testing.B) {
 		if usage.processes == 0 {
 			b.Fatal("no provider process of the plan recorded its rusage, so CPU and RSS would read 0")
 		}
-		apiCalls += sumDelta(before, readAll(b, metrics))
+		calls := sumDelta(before, readAll(b, metrics))
+		apiCalls += calls.total()
+		callsByRequest.add(calls)
 		appsWall += wall
 		providerCPU += usage.cpu
 		peakRSS = max(peakRSS, usage.peakRSS)
@@ -109,7 +115,7 @@ func BenchmarkPlan(b *testing.B) {
 
 		before = readAll(b, metrics)
 		wall, _ = benchPlan(b, floor)
-		idleCalls += sumDelta(before, readAll(b, metrics))
+		idleCalls += sumDelta(before, readAll(b, metrics)).total()
 		idleTime += wall
 		floorWall += wall
 	}
@@ -125,6 +131,7 @@ func BenchmarkPlan(b *testing.B) {
 	b.ReportMetric(idleCalls/idleTime.Seconds()*appsWall.Seconds()/plans, "background-api-calls/plan")
 	b.ReportMetric(float64(benchClusters*benchNamespaces*(1+len(kinds))), "api-calls-bound")
 	b.ReportMetric(busy, "busy-clusters")
+	b.Logf("API calls per idp plan, by request (background included): %s", callsByRequest.per(plans))
 }
 
 // benchCluster is a workload cluster BenchmarkPlan releases to.
@@ -306,17 +313,60 @@ func newAPIServerMetrics(b *testing.B, kubeconfig string) *apiserverMetrics {
 }
 
 // requests is every request the apiserver answered so far.
-func (m *apiserverMetrics) requests(ctx context.Context) (float64, error) {
+func (m *apiserverMetrics) requests(ctx context.Context) (requestCounts, error) {
 	raw, err := m.clientset.CoreV1().RESTClient().Get().AbsPath("/metrics").DoRaw(ctx)
 	if err != nil {
-		return 0, fmt.Errorf("cannot read the apiserver's metrics: %w", err)
+		return nil, fmt.Errorf("cannot read the apiserver's metrics: %w", err)
 	}
-	return requestTotal(raw)
+	return parseRequestCounts(raw)
 }
 
-// requestTotal sums every series of apiserver_request_total in an exposition of Prometheus metrics.
-func requestTotal(metrics []byte) (float64, error) {
+// requestCounts counts requests by what they asked for: "VERB group/resource/subresource", the response
+// code aside.
+type requestCounts map[string]float64
+
+func (c requestCounts) total() float64 {
 	var total float64
+	for _, n := range c {
+		total += n
+	}
+	return total
+}
+
+func (c requestCounts) add(other requestCounts) {
+	for request, n := range other {
+		c[request] += n
+	}
+}
+
+// per lists the requests made with their counts divided by n, the most frequent first, on one line (a
+// benchmark's log is cut after a few lines).
+func (c requestCounts) per(n float64) string {
+	requests := make([]string, 0, len(c))
+	for request, count := range c {
+		if count > 0 {
+			requests = append(requests, request)
+		}
+	}
+	sort.Slice(requests, func(i, j int) bool {
+		if c[requests[i]] != c[requests[j]] {
+			return c[requests[i]] > c[requests[j]]
+		}
+		return requests[i] < requests[j]
+	})
+	listed := make([]string, len(requests))
+	for i, request := range requests {
+		listed[i] = fmt.Sprintf("%.1f %s", c[request]/n, request)
+	}
+	return strings.Join(listed, ", ")
+}
+
+var metricLabel = regexp.MustCompile(`(\w+)="([^"]*)"`)
+
+// parseRequestCounts reads every series of apiserver_request_total in an exposition of Prometheus
+// metrics.
+func parseRequestCounts(metrics []byte) (requestCounts, error) {
+	counts := requestCounts{}
 	scanner := bufio.NewScanner(bytes.NewReader(metrics))
 	scanner.Buffer(make([]byte, 0, 64<<10), 1<<20)
 	for scanner.Scan() {
@@ -324,17 +374,40 @@ func requestTotal(metrics []byte) (float64, error) {
 		if !strings.HasPrefix(line, "apiserver_request_total{") {
 			continue
 		}
-		value, err := strconv.ParseFloat(line[strings.LastIndexByte(line, ' ')+1:], 64)
-		if err != nil {
-			return 0, fmt.Errorf("cannot parse metric line %q: %w", line, err)
+		end := strings.LastIndexByte(line, '}')
+		if end < 0 {
+			return nil, fmt.Errorf("metric line %q has no end to its labels", line)
 		}
-		total += value
+		value, err := strconv.ParseFloat(strings.TrimSpace(line[end+1:]), 64)
+		if err != nil {
+			return nil, fmt.Errorf("cannot parse metric line %q: %w", line, err)
+		}
+		labels := map[string]string{}
+		for _, match := range metricLabel.FindAllStringSubmatch(line[:end], -1) {
+			labels[match[1]] = match[2]
+		}
+		counts[requestOf(labels)] += value
 	}
-	return total, scanner.Err()
+	return counts, scanner.Err()
+}
+
+// requestOf names a series' request by its verb and what it asked for.
+func requestOf(labels map[string]string) string {
+	what := labels["resource"]
+	if what == "" {
+		return labels["verb"] + " (not a resource)"
+	}
+	if group := labels["group"]; group != "" {
+		what = group + "/" + what
+	}
+	if sub := labels["subresource"]; sub != "" {
+		what += "/" + sub
+	}
+	return labels["verb"] + " " + what
 }
 
 // readAll reads the request counters of every cluster at once, so that the reads bracket a plan closely.
-func readAll(b *testing.B, metrics []*apiserverMetrics) []float64 {
+func readAll(b *testing.B, metrics []*apiserverMetrics) []requestCounts {
 	b.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -345,8 +418,8 @@ func readAll(b *testing.B, metrics []*apiserverMetrics) []float64 {
 	return totals
 }
 
-func readTotals(ctx context.Context, metrics []*apiserverMetrics) ([]float64, error) {
-	totals := make([]float64, len(metrics))
+func readTotals(ctx context.Context, metrics []*apiserverMetrics) ([]requestCounts, error) {
+	totals := make([]requestCounts, len(metrics))
 	errs := make([]error, len(metrics))
 	var wg sync.WaitGroup
 	for i, m := range metrics {
@@ -374,7 +447,11 @@ func busyClusters(b *testing.B, w *cliWorkspace, metrics []*apiserverMetrics) fl
 		ticker := time.NewTicker(interval)
 		defer ticker.Stop()
 		for {
-			if totals, err := readTotals(ctx, metrics); err == nil {
+			if counts, err := readTotals(ctx, metrics); err == nil {
+				totals := make([]float64, len(counts))
+				for i, c := range counts {
+					totals[i] = c.total()
+				}
 				taken = append(taken, totals)
 			}
 			select {
@@ -412,36 +489,46 @@ func busyClusters(b *testing.B, w *cliWorkspace, metrics []*apiserverMetrics) fl
 
 // sumDelta is the requests counted between two reads over every cluster (reading /metrics is not
 // counted).
-func sumDelta(before, after []float64) float64 {
-	var calls float64
+func sumDelta(before, after []requestCounts) requestCounts {
+	calls := requestCounts{}
 	for i := range before {
-		calls += after[i] - before[i]
+		for request, n := range after[i] {
+			calls[request] += n - before[i][request]
+		}
 	}
 	return calls
 }
 
-func TestRequestTotal(t *testing.T) {
+func TestParseRequestCounts(t *testing.T) {
 	for _, tc := range []struct {
 		reason  string
 		metrics string
-		want    float64
+		want    requestCounts
 		wantErr bool
 	}{
 		{
-			reason: "every series of the counter is summed, and no other metric",
+			reason: "series are counted by verb and what they asked for, codes summed, and no other metric",
 			metrics: `# HELP apiserver_request_total [STABLE] Counter of apiserver requests
 # TYPE apiserver_request_total counter
 apiserver_request_total{code="200",component="apiserver",dry_run="",group="",resource="secrets",scope="namespace",subresource="",verb="LIST",version="v1"} 25
+apiserver_request_total{code="200",component="apiserver",dry_run="",group="apps",resource="deployments",scope="resource",subresource="",verb="GET",version="v1"} 4
 apiserver_request_total{code="404",component="apiserver",dry_run="",group="apps",resource="deployments",scope="resource",subresource="",verb="GET",version="v1"} 3
+apiserver_request_total{code="200",component="apiserver",dry_run="",group="",resource="pods",scope="resource",subresource="status",verb="PATCH",version="v1"} 2
+apiserver_request_total{code="200",component="apiserver",dry_run="",group="",resource="",scope="",subresource="/version",verb="GET",version=""} 1
 apiserver_request_duration_seconds_count{verb="LIST"} 1000
 apiserver_request_total_other 7
 `,
-			want: 28,
+			want: requestCounts{
+				"LIST secrets":         25,
+				"GET apps/deployments": 7,
+				"PATCH pods/status":    2,
+				"GET (not a resource)": 1,
+			},
 		},
 		{
 			reason:  "an apiserver that answered nothing yet has no series",
 			metrics: "# TYPE apiserver_request_total counter\n",
-			want:    0,
+			want:    requestCounts{},
 		},
 		{
 			reason:  "a value that is not a number is an error, not a silent zero",
@@ -449,12 +536,23 @@ apiserver_request_total_other 7
 			wantErr: true,
 		},
 	} {
-		got, err := requestTotal([]byte(tc.metrics))
+		got, err := parseRequestCounts([]byte(tc.metrics))
 		if (err != nil) != tc.wantErr {
 			t.Errorf("%s: error %v, want error %t", tc.reason, err, tc.wantErr)
 		}
 		if diff := cmp.Diff(tc.want, got); diff != "" {
-			t.Errorf("%s: total (-want +got):\n%s", tc.reason, diff)
+			t.Errorf("%s: counts (-want +got):\n%s", tc.reason, diff)
 		}
+	}
+}
+
+func TestRequestCountsPer(t *testing.T) {
+	counts := requestCounts{"LIST secrets": 60, "LIST apps/deployments": 60, "GET (not a resource)": 3, "PUT coordination.k8s.io/leases": 0}
+	want := "20.0 LIST apps/deployments, 20.0 LIST secrets, 1.0 GET (not a resource)"
+	if diff := cmp.Diff(want, counts.per(3)); diff != "" {
+		t.Errorf("the most frequent request first, ties by name, none that was not made (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(123.0, counts.total()); diff != "" {
+		t.Errorf("total (-want +got):\n%s", diff)
 	}
 }
