@@ -43,10 +43,10 @@ const (
 // 4 workload apiservers' own apiserver_request_total, beside the bound clusters × namespaces × (1 + kinds
 // in the chart): one release list per namespace and one list per kind. The apiservers' background (their
 // controllers, kwok), counted while the floor is applied and planned, is reported beside it, and the
-// calls are logged by request (verb and resource), so the plan's own are told from the background's. One more plan, sampled as
-// it runs, reports how many clusters answer at once (busy-clusters: 4 side by side, 1 serialised). A
-// plan that shows changes fails the benchmark: the configuration is what was applied, so any change is
-// a defect. It never asserts a time.
+// calls are logged by request (verb and resource), so the plan's own are told from the background's.
+// One more plan, sampled as it runs, reports how many clusters answer at once (busy-clusters: 4 side by
+// side, 1 serialised). A plan that shows changes fails the benchmark: the configuration is what was
+// applied, so any change is a defect. It never asserts a time.
 func BenchmarkPlan(b *testing.B) {
 	shared := sandbox.ForBenchmark(b)
 	clusters := benchWorkloadClusters(b)
@@ -95,8 +95,7 @@ func BenchmarkPlan(b *testing.B) {
 	var (
 		appsWall, floorWall, providerCPU time.Duration
 		peakRSS                          int64
-		apiCalls                         float64
-		callsByRequest                   = requestCounts{}
+		apiCalls                         = requestCounts{}
 		processes                        int
 	)
 	for b.Loop() {
@@ -105,9 +104,7 @@ func BenchmarkPlan(b *testing.B) {
 		if usage.processes == 0 {
 			b.Fatal("no provider process of the plan recorded its rusage, so CPU and RSS would read 0")
 		}
-		calls := sumDelta(before, readAll(b, metrics))
-		apiCalls += calls.total()
-		callsByRequest.add(calls)
+		apiCalls.add(sumDelta(before, readAll(b, metrics)))
 		appsWall += wall
 		providerCPU += usage.cpu
 		peakRSS = max(peakRSS, usage.peakRSS)
@@ -127,11 +124,11 @@ func BenchmarkPlan(b *testing.B) {
 	b.ReportMetric(providerCPU.Seconds()/plans, "provider-cpu-s/plan")
 	b.ReportMetric(float64(processes)/plans, "provider-processes/plan")
 	b.ReportMetric(float64(peakRSS)/(1<<20), "provider-peak-rss-MiB")
-	b.ReportMetric(apiCalls/plans, "api-calls/plan")
+	b.ReportMetric(apiCalls.total()/plans, "api-calls/plan")
 	b.ReportMetric(idleCalls/idleTime.Seconds()*appsWall.Seconds()/plans, "background-api-calls/plan")
 	b.ReportMetric(float64(benchClusters*benchNamespaces*(1+len(kinds))), "api-calls-bound")
 	b.ReportMetric(busy, "busy-clusters")
-	b.Logf("API calls per idp plan, by request (background included): %s", callsByRequest.per(plans))
+	b.Logf("API calls per idp plan, by request (background included): %s", apiCalls.per(plans))
 }
 
 // benchCluster is a workload cluster BenchmarkPlan releases to.
@@ -411,22 +408,22 @@ func readAll(b *testing.B, metrics []*apiserverMetrics) []requestCounts {
 	b.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	totals, err := readTotals(ctx, metrics)
+	counts, err := readCounts(ctx, metrics)
 	if err != nil {
 		b.Fatal(err)
 	}
-	return totals
+	return counts
 }
 
-func readTotals(ctx context.Context, metrics []*apiserverMetrics) ([]requestCounts, error) {
-	totals := make([]requestCounts, len(metrics))
+func readCounts(ctx context.Context, metrics []*apiserverMetrics) ([]requestCounts, error) {
+	counts := make([]requestCounts, len(metrics))
 	errs := make([]error, len(metrics))
 	var wg sync.WaitGroup
 	for i, m := range metrics {
-		wg.Go(func() { totals[i], errs[i] = m.requests(ctx) })
+		wg.Go(func() { counts[i], errs[i] = m.requests(ctx) })
 	}
 	wg.Wait()
-	return totals, errors.Join(errs...)
+	return counts, errors.Join(errs...)
 }
 
 // busyClusters runs one more plan, untimed as sampling costs CPU, while it samples every cluster's
@@ -447,7 +444,7 @@ func busyClusters(b *testing.B, w *cliWorkspace, metrics []*apiserverMetrics) fl
 		ticker := time.NewTicker(interval)
 		defer ticker.Stop()
 		for {
-			if counts, err := readTotals(ctx, metrics); err == nil {
+			if counts, err := readCounts(ctx, metrics); err == nil {
 				totals := make([]float64, len(counts))
 				for i, c := range counts {
 					totals[i] = c.total()
