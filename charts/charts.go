@@ -6,5 +6,5 @@ import "embed"
 
 // FS holds one directory per chart.
 //
-//go:embed all:web-service all:worker all:cronjob all:team-namespace
+//go:embed all:web-service all:worker all:cronjob all:team-namespace all:platform-configuration
 var FS embed.FS

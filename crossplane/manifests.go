@@ -12,7 +12,7 @@ import (
 	"sort"
 )
 
-//go:embed functions.yaml kubernetescluster/*.yaml kubernetesnodepool/*.yaml addonstack/*.yaml access/*.yaml
+//go:embed crossplane.yaml functions.yaml kubernetescluster/*.yaml kubernetesnodepool/*.yaml addonstack/*.yaml access/*.yaml
 var manifests embed.FS
 
 // Manifests returns every manifest file by path, in the order to apply them: functions, then each
@@ -21,7 +21,7 @@ func Manifests() (map[string][]byte, []string, error) {
 	files := map[string][]byte{}
 	var order []string
 	err := fs.WalkDir(manifests, ".", func(name string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() || path.Ext(name) != ".yaml" {
+		if err != nil || d.IsDir() || path.Ext(name) != ".yaml" || name == packageMetadata {
 			return err
 		}
 		data, err := manifests.ReadFile(name)

@@ -14,27 +14,19 @@ import (
 )
 
 func TestFunctionPackagesMatchVersions(t *testing.T) {
-	files, _, err := Manifests()
-	if err != nil {
-		t.Fatal(err)
-	}
 	want := []string{
 		"xpkg.crossplane.io/crossplane-contrib/function-patch-and-transform:" + sandbox.FunctionPatchAndTransformVersion,
 		"xpkg.crossplane.io/crossplane-contrib/function-auto-ready:" + sandbox.FunctionAutoReadyVersion,
 		// Built from cmd/function-addon-stack of this repository, not from the module proxy.
 		"xpkg.idp.dev/idp-platform/function-addon-stack:v0.1.0",
 	}
+	functions, err := Functions()
+	if err != nil {
+		t.Fatal(err)
+	}
 	var got []string
-	for _, doc := range bytes.Split(files["functions.yaml"], []byte("\n---\n")) {
-		var function struct {
-			Spec struct {
-				Package string `json:"package"`
-			} `json:"spec"`
-		}
-		if err := yaml.Unmarshal(doc, &function); err != nil {
-			t.Fatal(err)
-		}
-		got = append(got, function.Spec.Package)
+	for _, function := range functions {
+		got = append(got, function.Package)
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("functions.yaml packages differ from internal/sandbox/versions.go (-want +got):\n%s", diff)
@@ -175,5 +167,43 @@ func TestAddonStackDefinition(t *testing.T) {
 	}
 	if v := xrd.Spec.Versions[0]; !v.Served || !v.Referenceable {
 		t.Errorf("AddonStack %s: served %t, referenceable %t; want both", v.Name, v.Served, v.Referenceable)
+	}
+}
+
+func TestPackageYAML(t *testing.T) {
+	stream, err := PackageYAML()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, doc := range documents(stream) {
+		var object struct {
+			APIVersion string `json:"apiVersion"`
+			Kind       string `json:"kind"`
+			Metadata   struct {
+				Name string `json:"name"`
+			} `json:"metadata"`
+		}
+		if err := yaml.Unmarshal(doc, &object); err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, object.APIVersion+" "+object.Kind+" "+object.Metadata.Name)
+	}
+	// The metadata first, as Crossplane's parser wants one meta object; no Function, no plain CRD.
+	want := []string{
+		"meta.pkg.crossplane.io/v1 Configuration idp-platform",
+		"apiextensions.crossplane.io/v2 CompositeResourceDefinition addonstacks.platform.idp.dev",
+		"apiextensions.crossplane.io/v2 CompositeResourceDefinition kubernetesclusters.platform.idp.dev",
+		"apiextensions.crossplane.io/v2 CompositeResourceDefinition kubernetesnodepools.platform.idp.dev",
+		"apiextensions.crossplane.io/v1 Composition addonstack",
+		"apiextensions.crossplane.io/v1 Composition kubernetesclusters-aws",
+		"apiextensions.crossplane.io/v1 Composition kubernetesclusters-azure",
+		"apiextensions.crossplane.io/v1 Composition kubernetesclusters-gcp",
+		"apiextensions.crossplane.io/v1 Composition kubernetesnodepools-aws",
+		"apiextensions.crossplane.io/v1 Composition kubernetesnodepools-azure",
+		"apiextensions.crossplane.io/v1 Composition kubernetesnodepools-gcp",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("PackageYAML() objects (-want +got):\n%s", diff)
 	}
 }

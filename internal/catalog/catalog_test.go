@@ -62,6 +62,16 @@ func TestRender(t *testing.T) {
 				"limitRange": map[string]any{"default": map[string]any{"memory": "1Gi"}},
 			},
 		},
+		"platform-configuration-defaults": {
+			reason: "No values: the platform's Configuration and its functions from their registries, no mirror.",
+			chart:  "platform-configuration",
+			values: map[string]any{},
+		},
+		"platform-configuration-mirror": {
+			reason: "A mirror: one ImageConfig per mirrored registry rewrites its packages to the mirror's path.",
+			chart:  "platform-configuration",
+			values: map[string]any{"mirror": "registry.internal:5000/xpkg-mirror"},
+		},
 		"web-service-everything": {
 			reason: "Every toggle on: Ingress, HorizontalPodAutoscaler (which owns replicas) and ServiceMonitor.",
 			chart:  "web-service",
@@ -150,6 +160,18 @@ func TestSchemas(t *testing.T) {
 			chart:   "team-namespace",
 			values:  map[string]any{"team": "payments", "quota": map[string]any{"requests": map[string]any{"gpu": "1"}}},
 			wantErr: "gpu",
+		},
+		"PackageWithoutTag": {
+			reason:  "A package is pinned: a reference without a tag or digest is refused.",
+			chart:   "platform-configuration",
+			values:  map[string]any{"configuration": map[string]any{"name": "idp-platform", "package": "xpkg.idp.dev/idp-platform/configuration"}},
+			wantErr: "/configuration/package",
+		},
+		"MirrorWithScheme": {
+			reason:  "A mirror is a registry path, as in a package reference: no URL scheme.",
+			chart:   "platform-configuration",
+			values:  map[string]any{"mirror": "https://registry.internal/xpkg"},
+			wantErr: "/mirror",
 		},
 		"MissingImage": {
 			reason:  "The image has no default: a release without one is refused.",

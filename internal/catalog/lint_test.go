@@ -16,10 +16,11 @@ func TestChartsLintClean(t *testing.T) {
 		reason string
 		values map[string]any
 	}{
-		"web-service":    {reason: "The web service needs only its image.", values: map[string]any{"image": image}},
-		"worker":         {reason: "The worker needs only its image.", values: map[string]any{"image": image}},
-		"cronjob":        {reason: "The job needs its image and schedule.", values: map[string]any{"image": image, "schedule": "@daily"}},
-		"team-namespace": {reason: "The namespace needs only its team.", values: map[string]any{"team": "payments"}},
+		"web-service":            {reason: "The web service needs only its image.", values: map[string]any{"image": image}},
+		"worker":                 {reason: "The worker needs only its image.", values: map[string]any{"image": image}},
+		"cronjob":                {reason: "The job needs its image and schedule.", values: map[string]any{"image": image, "schedule": "@daily"}},
+		"team-namespace":         {reason: "The namespace needs only its team.", values: map[string]any{"team": "payments"}},
+		"platform-configuration": {reason: "The platform's packages need nothing: their defaults are the platform's.", values: map[string]any{}},
 	}
 	if len(cases) != len(Names()) {
 		t.Fatalf("the lint cases cover %d charts; the catalog has %v", len(cases), Names())

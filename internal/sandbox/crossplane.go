@@ -51,18 +51,37 @@ var functionRevisions = schema.GroupVersionResource{Group: "pkg.crossplane.io", 
 // runner looks for it. The revisions' package cannot be pulled here (no registry access), which core
 // reports on them; it does not touch their endpoints.
 func (s *Sandbox) startCrossplane(ctx context.Context, bins map[string]string, cp *controlPlane) error {
-	clientset, err := kubernetes.NewForConfig(cp.restConfig)
+	addresses, err := s.startCrossplaneCore(ctx, bins, cp)
+	if err != nil {
+		return err
+	}
+	dynamicClient, err := dynamic.NewForConfig(cp.restConfig)
 	if err != nil {
 		return fmt.Errorf("cannot build a client for the management cluster: %w", err)
 	}
+	for _, fn := range compositionFunctions {
+		if err := activateFunction(ctx, dynamicClient, fn.name, fn.pkg, addresses[fn.name]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// startCrossplaneCore starts Crossplane core and the composition functions, and returns each function's
+// address by name.
+func (s *Sandbox) startCrossplaneCore(ctx context.Context, bins map[string]string, cp *controlPlane) (map[string]string, error) {
+	clientset, err := kubernetes.NewForConfig(cp.restConfig)
+	if err != nil {
+		return nil, fmt.Errorf("cannot build a client for the management cluster: %w", err)
+	}
 	if _, err := clientset.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: CrossplaneNamespace}}, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
-		return fmt.Errorf("cannot create namespace %s: %w", CrossplaneNamespace, err)
+		return nil, fmt.Errorf("cannot create namespace %s: %w", CrossplaneNamespace, err)
 	}
 	dir := filepath.Join(s.dir, "crossplane")
 	noWebhooks := filepath.Join(dir, "no-webhooks")
 	for _, d := range []string{noWebhooks, filepath.Join(dir, "cache", "xpkg"), filepath.Join(dir, "cache", "xfn")} {
 		if err := os.MkdirAll(d, 0o700); err != nil {
-			return fmt.Errorf("cannot create %s: %w", d, err)
+			return nil, fmt.Errorf("cannot create %s: %w", d, err)
 		}
 	}
 	binary := filepath.Join(bins["crossplane"], "crossplane")
@@ -81,7 +100,7 @@ func (s *Sandbox) startCrossplane(ctx context.Context, bins map[string]string, c
 			break
 		}
 		if time.Now().After(initDeadline) || ctx.Err() != nil {
-			return fmt.Errorf("crossplane core init: %w\n%s", err, out)
+			return nil, fmt.Errorf("crossplane core init: %w\n%s", err, out)
 		}
 		select {
 		case <-ctx.Done():
@@ -94,16 +113,16 @@ func (s *Sandbox) startCrossplane(ctx context.Context, bins map[string]string, c
 	for _, secret := range []string{"crossplane-tls-server", "crossplane-tls-client"} {
 		certDirs[secret] = filepath.Join(dir, secret)
 		if err := writeSecretFiles(ctx, clientset, secret, certDirs[secret]); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	metricsPort, err := freePort()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	healthPort, err := freePort()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	core, err := s.start("crossplane", append(env,
 		"TLS_SERVER_CERTS_DIR="+certDirs["crossplane-tls-server"],
@@ -122,44 +141,41 @@ func (s *Sandbox) startCrossplane(ctx context.Context, bins map[string]string, c
 		"--xfn-cache-dir="+filepath.Join(dir, "cache", "xfn"),
 	)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if err := core.waitReady(ctx, 2*time.Minute, func(ctx context.Context) error {
 		return httpGetOK(ctx, http.DefaultClient, "http://127.0.0.1:"+strconv.Itoa(healthPort)+"/healthz")
 	}); err != nil {
-		return err
+		return nil, err
 	}
 
 	ca, err := crossplaneCA(ctx, clientset)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	functionCerts := filepath.Join(dir, "function-certs")
 	if err := os.MkdirAll(functionCerts, 0o700); err != nil {
-		return fmt.Errorf("cannot create %s: %w", functionCerts, err)
+		return nil, fmt.Errorf("cannot create %s: %w", functionCerts, err)
 	}
 	certPEM, keyPEM, err := ca.issue(certRequest{commonName: "composition-functions", hosts: []string{"127.0.0.1"}})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	for name, data := range map[string][]byte{"tls.crt": certPEM, "tls.key": keyPEM, "ca.crt": ca.certPEM} {
 		if err := os.WriteFile(filepath.Join(functionCerts, name), data, 0o600); err != nil {
-			return fmt.Errorf("cannot write the functions' %s: %w", name, err)
+			return nil, fmt.Errorf("cannot write the functions' %s: %w", name, err)
 		}
 	}
-	dynamicClient, err := dynamic.NewForConfig(cp.restConfig)
-	if err != nil {
-		return fmt.Errorf("cannot build a client for the management cluster: %w", err)
-	}
+	addresses := map[string]string{}
 	for _, fn := range compositionFunctions {
 		port, err := freePort()
 		if err != nil {
-			return err
+			return nil, err
 		}
 		address := "127.0.0.1:" + strconv.Itoa(port)
 		proc, err := s.start(fn.name, nil, filepath.Join(bins[fn.tool], fn.tool), "--address="+address, "--tls-certs-dir="+functionCerts)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if err := proc.waitReady(ctx, time.Minute, func(ctx context.Context) error {
 			conn, err := (&net.Dialer{}).DialContext(ctx, "tcp", address)
@@ -168,13 +184,11 @@ func (s *Sandbox) startCrossplane(ctx context.Context, bins map[string]string, c
 			}
 			return err
 		}); err != nil {
-			return err
+			return nil, err
 		}
-		if err := activateFunction(ctx, dynamicClient, fn.name, fn.pkg, address); err != nil {
-			return err
-		}
+		addresses[fn.name] = address
 	}
-	return nil
+	return addresses, nil
 }
 
 // writeSecretFiles writes each key of a Secret in the Crossplane namespace to a file in dir.

@@ -56,8 +56,10 @@ type Sandbox struct {
 	oidc *oidcIssuer
 	// stopSimulator stops the cloud simulator and the workload clusters it started; nil without one.
 	stopSimulator func()
-	env           map[string]string
-	Management    *ManagementCluster
+	// stopRuntime stops the package runtime of a package-managed cluster; nil in other sandboxes.
+	stopRuntime func()
+	env         map[string]string
+	Management  *ManagementCluster
 	// Workload is a cluster for applications, with fake nodes on which Pods become Ready.
 	Workload *WorkloadCluster
 }
@@ -506,6 +508,10 @@ func (s *Sandbox) start(name string, env []string, bin string, args ...string) (
 
 // Stop stops every component, last started first, and removes the state directory it created.
 func (s *Sandbox) Stop() error {
+	if s.stopRuntime != nil {
+		s.stopRuntime()
+		s.stopRuntime = nil
+	}
 	if s.stopSimulator != nil {
 		s.stopSimulator()
 		s.stopSimulator = nil

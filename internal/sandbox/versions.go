@@ -76,7 +76,11 @@ var sandboxTools = []sandboxTool{
 	// kubectl and client-go parse the server's version; without these flags it reports v0.0.0-master.
 	{name: "kubernetes", module: "k8s.io/kubernetes", version: KubernetesVersion, ldflags: kubernetesVersionFlags()},
 	{name: "kwok", module: "sigs.k8s.io/kwok", version: KwokVersion, after: writeKwokStages},
-	{name: "crossplane", module: "github.com/crossplane/crossplane/v2", version: CrossplaneVersion, after: copyModuleCRDs("github.com/crossplane/crossplane/v2", "cluster/crds")},
+	// The package manager checks a package's Crossplane version constraint against core's version, which
+	// is empty unless linked in.
+	{name: "crossplane", module: "github.com/crossplane/crossplane/v2", version: CrossplaneVersion,
+		ldflags: " -X github.com/crossplane/crossplane-runtime/v2/pkg/version.version=" + CrossplaneVersion,
+		after:   copyModuleCRDs("github.com/crossplane/crossplane/v2", "cluster/crds")},
 	{name: "function-patch-and-transform", module: "github.com/crossplane-contrib/function-patch-and-transform", version: FunctionPatchAndTransformVersion},
 	// function-auto-ready's module declares the crossplane path; tools/function-auto-ready replaces it
 	// with the crossplane-contrib archive.
