@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -15,6 +16,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/idp-platform/terraform-provider-idp/crossplane"
@@ -45,7 +47,8 @@ var managementPlaneObjects = []struct {
 // Crossplane core: the package manager pulls the platform's Configuration package (built from the
 // crossplane folder) and the functions' packages from the sandbox registry's mirror, installs the
 // definitions and Compositions, and the sandbox, playing the External package runtime, serves the
-// functions. It checks that every package is healthy, that a second plan is empty, and that destroy
+// functions. It checks that every package is healthy, that a composite composes through them, that a
+// second plan is empty, and that destroy
 // leaves no package, definition, Composition or registration behind.
 func TestAccManagementPlane(t *testing.T) {
 	requireAcc(t)
@@ -99,6 +102,9 @@ module "management_plane" {
 	if err := awaitInstalled(ctx, client); err != nil {
 		t.Error(err)
 	}
+	if err := composeThroughPackages(ctx, t, config, client); err != nil {
+		t.Error(err)
+	}
 	if _, err := sandboxVault(t).GetMetadata(ctx, kubeconfigPath(cluster)); err != nil {
 		t.Errorf("the management cluster is not registered in Vault: %v", err)
 	}
@@ -139,6 +145,61 @@ func pushPlatformPackages(ctx context.Context, t *testing.T) string {
 		}
 	}
 	return mirror
+}
+
+// composeThroughPackages creates an AWS KubernetesCluster in the package-managed cluster and waits until
+// Crossplane composed its resources: the installed Composition runs through the installed Functions'
+// revisions, so the package manager's objects and the sandbox's runtime work together. It deletes the
+// composite again, before destroy removes its definition.
+func composeThroughPackages(ctx context.Context, t *testing.T, config *rest.Config, client dynamic.Interface) error {
+	t.Helper()
+	files, err := sandbox.ProviderCRDFiles()
+	if err != nil {
+		return err
+	}
+	// The providers' kinds, which their packages would bring; no provider runs here.
+	if _, err := sandbox.InstallCRDs(ctx, config, files); err != nil {
+		return err
+	}
+	clusters := schema.GroupVersionResource{Group: "platform.idp.dev", Version: "v1alpha1", Resource: "kubernetesclusters"}
+	xr := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "platform.idp.dev/v1alpha1", "kind": "KubernetesCluster",
+		"metadata": map[string]any{"name": "acc-management-plane-aws"},
+		"spec": map[string]any{
+			"cloud": "aws", "region": "eu-west-1", "kubernetesVersion": "1.33", "providerConfigName": "idp-aws-team-payments",
+			"networkCIDR": "10.20.0.0/16", "tags": map[string]any{"team": "payments"},
+			"crossplane": map[string]any{"compositionSelector": map[string]any{"matchLabels": map[string]any{"platform.idp.dev/cloud": "aws"}}},
+		},
+	}}
+	if _, err := client.Resource(clusters).Create(ctx, xr, metav1.CreateOptions{}); err != nil {
+		return fmt.Errorf("cannot create KubernetesCluster %s: %w", xr.GetName(), err)
+	}
+	composed := awaitPackages(ctx, func() error {
+		live, err := client.Resource(clusters).Get(ctx, xr.GetName(), metav1.GetOptions{})
+		if err != nil {
+			return err
+		}
+		refs, _, _ := unstructured.NestedSlice(live.Object, "spec", "crossplane", "resourceRefs")
+		if len(refs) == 0 {
+			return fmt.Errorf("KubernetesCluster %s has composed nothing: %v", xr.GetName(), live.Object["status"])
+		}
+		t.Logf("KubernetesCluster %s composed %d resources", xr.GetName(), len(refs))
+		return nil
+	})
+	if err := client.Resource(clusters).Delete(ctx, xr.GetName(), metav1.DeleteOptions{}); err != nil {
+		return errors.Join(composed, fmt.Errorf("cannot delete KubernetesCluster %s: %w", xr.GetName(), err))
+	}
+	gone := awaitPackages(ctx, func() error {
+		_, err := client.Resource(clusters).Get(ctx, xr.GetName(), metav1.GetOptions{})
+		if err == nil {
+			return fmt.Errorf("KubernetesCluster %s is still there", xr.GetName())
+		}
+		if !apierrors.IsNotFound(err) {
+			return err
+		}
+		return nil
+	})
+	return errors.Join(composed, gone)
 }
 
 // awaitInstalled waits until every object the module makes the package manager install exists with
