@@ -218,7 +218,7 @@ func awaitInstalled(ctx context.Context, client dynamic.Interface) error {
 			for i := range list.Items {
 				object := &list.Items[i]
 				for _, condition := range kind.conditions {
-					if !conditionIsTrue(object, condition) {
+					if !sandbox.ConditionTrue(object, condition) {
 						return fmt.Errorf("%s %s is not %s: %v", kind.resource.Resource, object.GetName(), condition, object.Object["status"])
 					}
 				}
@@ -274,14 +274,4 @@ func awaitPackages(ctx context.Context, check func() error) error {
 		case <-time.After(2 * time.Second):
 		}
 	}
-}
-
-func conditionIsTrue(object *unstructured.Unstructured, conditionType string) bool {
-	conditions, _, _ := unstructured.NestedSlice(object.Object, "status", "conditions")
-	for _, c := range conditions {
-		if condition, _ := c.(map[string]any); condition["type"] == conditionType && condition["status"] == "True" {
-			return true
-		}
-	}
-	return false
 }

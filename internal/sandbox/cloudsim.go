@@ -142,7 +142,7 @@ func (c *cloudSimulator) reconcileOne(ctx context.Context, gvr schema.GroupVersi
 			return err
 		}
 	}
-	if conditionTrue(mr, "Ready") {
+	if ConditionTrue(mr, "Ready") {
 		return nil
 	}
 	atProvider, _, _ := unstructured.NestedMap(mr.Object, "status", "atProvider")

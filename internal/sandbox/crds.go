@@ -81,7 +81,7 @@ func InstallCRDs(ctx context.Context, config *rest.Config, files []string) (map[
 	for _, name := range names {
 		for {
 			crd, err := client.Resource(crds).Get(ctx, name, metav1.GetOptions{})
-			if err == nil && conditionTrue(crd, "Established") {
+			if err == nil && ConditionTrue(crd, "Established") {
 				break
 			}
 			select {
@@ -94,8 +94,8 @@ func InstallCRDs(ctx context.Context, config *rest.Config, files []string) (map[
 	return served, nil
 }
 
-// conditionTrue reports whether an object's status has the condition of type conditionType with status True.
-func conditionTrue(object *unstructured.Unstructured, conditionType string) bool {
+// ConditionTrue reports whether an object's status has the condition of type conditionType with status True.
+func ConditionTrue(object *unstructured.Unstructured, conditionType string) bool {
 	conditions, _, _ := unstructured.NestedSlice(object.Object, "status", "conditions")
 	for _, c := range conditions {
 		if condition, _ := c.(map[string]any); condition["type"] == conditionType && condition["status"] == "True" {

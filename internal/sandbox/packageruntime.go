@@ -110,7 +110,7 @@ func recordFunctionEndpoints(ctx context.Context, client dynamic.Interface, endp
 		}
 		endpoint, _, _ := unstructured.NestedString(revision.Object, "status", "endpoint")
 		secret, _, _ := unstructured.NestedString(revision.Object, "status", "tlsServerSecretName")
-		if endpoint == address && secret == functionTLSSecret && conditionTrue(revision, runtimeHealthyCondition) {
+		if endpoint == address && secret == functionTLSSecret && ConditionTrue(revision, runtimeHealthyCondition) {
 			continue
 		}
 		if err := unstructured.SetNestedField(revision.Object, address, "status", "endpoint"); err != nil {
