@@ -1,6 +1,6 @@
-# The platform as Backstage sees it: teams, clusters and the applications on the production clusters.
+# The platform as Backstage sees it: teams, clusters and the applications on the payments cluster.
 data "idp_catalog" "platform" {
-  app_clusters  = ["payments-prod", "search-prod"]
+  app_clusters  = [idp_cluster.payments_dev.name]
   default_owner = "group:default/platform-team"
 }
 

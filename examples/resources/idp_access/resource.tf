@@ -7,6 +7,8 @@ resource "idp_access" "payments_devs" {
   role       = "edit"
   namespaces = ["payments"]
   expires_at = "2026-12-31T18:00:00Z"
+
+  depends_on = [idp_app.api] # the release creates the payments namespace; the grant needs it
 }
 
 # Read-only access to the whole cluster for an existing group managed elsewhere.
