@@ -66,6 +66,8 @@ type repositoryEntry struct {
 	digest  string
 	// prov is the provenance file served beside the archive; none when nil.
 	prov []byte
+	// version is the chart's version in the index; 1.0.0 when empty.
+	version string
 }
 
 func serveChartRepository(t *testing.T, entries map[string]repositoryEntry) string {
@@ -73,9 +75,13 @@ func serveChartRepository(t *testing.T, entries map[string]repositoryEntry) stri
 	index := repo.NewIndexFile()
 	mux := http.NewServeMux()
 	for name, entry := range entries {
-		file := name + "-1.0.0.tgz"
+		version := entry.version
+		if version == "" {
+			version = "1.0.0"
+		}
+		file := name + "-" + version + ".tgz"
 		index.Entries[name] = repo.ChartVersions{{
-			Metadata: &chart.Metadata{Name: name, Version: "1.0.0", APIVersion: "v2"},
+			Metadata: &chart.Metadata{Name: name, Version: version, APIVersion: "v2"},
 			URLs:     []string{"charts/" + file},
 			Digest:   entry.digest,
 		}}
@@ -95,9 +101,9 @@ func serveChartRepository(t *testing.T, entries map[string]repositoryEntry) stri
 	return server.URL
 }
 
-// pushChart pushes a chart archive to the sandbox's OCI registry with the helm CLI and returns the
-// chart's oci:// reference.
-func pushChart(t *testing.T, archive string) string {
+// pushChart pushes the archive of the chart name to the sandbox's OCI registry with the helm CLI and
+// returns the chart's oci:// reference.
+func pushChart(t *testing.T, archive, name string) string {
 	t.Helper()
 	registry := os.Getenv(sandbox.EnvRegistryHost)
 	home := t.TempDir()
@@ -106,7 +112,7 @@ func pushChart(t *testing.T, archive string) string {
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("helm push: %v\n%s", err, out)
 	}
-	return "oci://" + registry + "/charts/web-service"
+	return "oci://" + registry + "/charts/" + name
 }
 
 func TestAccAppChartSources(t *testing.T) {
@@ -128,7 +134,7 @@ func TestAccAppChartSources(t *testing.T) {
 		"tampered":    {archive: tampered, digest: digest},
 		"oversized":   {archive: oversized},
 	})
-	oci := pushChart(t, archivePath)
+	oci := pushChart(t, archivePath, "web-service")
 
 	app := func(name, chart string) string {
 		return fmt.Sprintf(`

@@ -16,7 +16,7 @@ import (
 // here can install: they are checked for what is the provider's, with that provider's blocks left out.
 var docExamplesOtherProviders = map[string]*regexp.Regexp{
 	// Hands the cluster's credentials to the kubernetes provider.
-	filepath.Join("ephemeral-resources", "idp_cluster_credentials"): regexp.MustCompile(`(?s)\nprovider "kubernetes" \{.*?\n\}\n`),
+	"ephemeral-resources/idp_cluster_credentials": regexp.MustCompile(`(?s)\nprovider "kubernetes" \{.*?\n\}\n`),
 }
 
 // TestDocExamples validates the example of every page of docs/ (examples/, which tfplugindocs renders)
@@ -29,18 +29,7 @@ func TestDocExamples(t *testing.T) {
 		t.Setenv(sandbox.EnvTofu, pinnedTofu(t))
 	}
 	root := filepath.Join("..", "..", "examples")
-	var pages []string
-	for _, kind := range []string{"resources", "data-sources", "ephemeral-resources", "functions"} {
-		dirs, err := filepath.Glob(filepath.Join(root, kind, "*"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, dir := range dirs {
-			rel, _ := filepath.Rel(root, dir)
-			pages = append(pages, rel)
-		}
-	}
-	pages = append(pages, "provider")
+	pages := docExamplePages(t, root)
 	// Every page of docs/ has an example: a resource, data source, ephemeral resource or function
 	// without one renders a page that shows nothing to copy.
 	docs, err := filepath.Glob(filepath.Join("..", "..", "docs", "*", "*.md"))
@@ -55,7 +44,7 @@ func TestDocExamples(t *testing.T) {
 		if kind != "functions" {
 			page = "idp_" + page
 		}
-		if !slices.Contains(pages, filepath.Join(kind, page)) {
+		if !slices.Contains(pages, kind+"/"+page) {
 			t.Errorf("docs/%s/%s.md has no example under examples/%s/%s", kind, filepath.Base(doc), kind, page)
 		}
 	}
@@ -93,7 +82,7 @@ current-context: legacy-prod
 
 var (
 	declaredResource = regexp.MustCompile(`(?m)^resource "(idp_[a-z_]+)" "([a-z0-9_-]+)"`)
-	referencedIDP    = regexp.MustCompile(`(\b(?:data|ephemeral)\.)?\b(idp_[a-z_]+)\.([a-z0-9_-]+)\.`)
+	referencedIDP    = regexp.MustCompile(`(\b(?:data|ephemeral)\.)?\b(idp_[a-z_]+)\.([a-z0-9_-]+)\b`)
 	importTarget     = regexp.MustCompile(`\bto\s*=\s*()(idp_[a-z_]+)\.([a-z0-9_-]+)`)
 	referencedVar    = regexp.MustCompile(`\bvar\.([a-z0-9_]+)`)
 	declaredVar      = regexp.MustCompile(`(?m)^variable "([a-z0-9_]+)"`)
