@@ -48,8 +48,8 @@ var managementPlaneObjects = []struct {
 // crossplane folder) and the functions' packages from the sandbox registry's mirror, installs the
 // definitions and Compositions, and the sandbox, playing the External package runtime, serves the
 // functions. It checks that every package is healthy, that a composite composes through them, that a
-// second plan is empty, and that destroy
-// leaves no package, definition, Composition or registration behind.
+// second plan is empty, and that destroy leaves no package, definition, Composition or registration
+// behind; then it runs the module's tests/*.tftest.hcl suite on the same cluster and checks the same.
 func TestAccManagementPlane(t *testing.T) {
 	requireAcc(t)
 	if os.Getenv(sandbox.EnvTestCLI) == "terraform" {
@@ -119,6 +119,20 @@ module "management_plane" {
 		t.Error(err)
 	}
 	if err := checkClustersGone(t, cluster)(nil); err != nil {
+		t.Error(err)
+	}
+
+	// The module's own sandbox suite, on the same management cluster: tofu test applies it, checks the
+	// release and reapplies it, then destroys it, which must again leave nothing.
+	contents, err := os.ReadFile(kubeconfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	runModuleSuite(t, filepath.Join("..", "..", "modules"), "management-plane", []string{"TF_VAR_kubeconfig=" + string(contents), "TF_VAR_package_mirror=" + mirror})
+	if err := awaitUninstalled(ctx, client); err != nil {
+		t.Errorf("after the module's suite: %v", err)
+	}
+	if err := checkClustersGone(t, "module-management-plane")(nil); err != nil {
 		t.Error(err)
 	}
 }
