@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 
@@ -25,6 +26,9 @@ import (
 func (e *Engine) Drift(ctx context.Context, rel Release) ([]string, error) {
 	objects, err := e.releaseObjects(rel)
 	if err != nil {
+		return nil, err
+	}
+	if err := e.objects.prefetch(ctx, listKeys(objects)); err != nil {
 		return nil, err
 	}
 	var drift []string
@@ -47,6 +51,18 @@ func (e *Engine) Drift(ctx context.Context, rel Release) ([]string, error) {
 	}
 	sort.Strings(drift)
 	return drift, nil
+}
+
+// listKeys are the object lists that hold the live objects of objects, each once.
+func listKeys(objects []releaseObject) []objectListKey {
+	var keys []objectListKey
+	for _, object := range objects {
+		key := objectListKey{namespace: object.namespace, resource: object.resource}
+		if !slices.Contains(keys, key) {
+			keys = append(keys, key)
+		}
+	}
+	return keys
 }
 
 // Resources names every object of a release as kind/namespace/name (kind/name when cluster-scoped).

@@ -69,6 +69,10 @@ func NewEngine(kubeconfig []byte, opts ...EngineOption) (*Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cannot use the cluster's kubeconfig: %w", err)
 	}
+	// A refresh lists each namespace's releases and kinds for every release Terraform refreshes at once,
+	// over several clients; client-go's default limit (5 requests a second, bursts of 10, per client)
+	// would queue those lists behind each other. The number of calls is bounded by the lists anyway.
+	restConfig.QPS, restConfig.Burst = 100, 200
 	for _, opt := range opts {
 		opt(restConfig)
 	}

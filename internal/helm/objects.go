@@ -2,7 +2,9 @@ package helm
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"sync"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -42,6 +44,23 @@ type objectListKey struct {
 // may hold cluster-scoped objects too.
 func (l *objectLists) forget(namespace string) {
 	l.lists.forget(func(key objectListKey) bool { return key.namespace == namespace || key.namespace == "" })
+}
+
+// prefetch reads the lists of keys side by side and returns their failures joined. The first release
+// refreshed in a namespace needs a list per kind it holds; read one after another, they would hold up
+// every other release of the namespace, which waits for the same lists.
+func (l *objectLists) prefetch(ctx context.Context, keys []objectListKey) error {
+	errs := make([]error, len(keys))
+	var wg sync.WaitGroup
+	for i, key := range keys {
+		wg.Go(func() {
+			_, errs[i] = l.lists.load(key, func() (map[string]*unstructured.Unstructured, error) {
+				return l.list(ctx, key.resource, key.namespace)
+			})
+		})
+	}
+	wg.Wait()
+	return errors.Join(errs...)
 }
 
 // get returns the live object resource/namespace/name, or nil when there is none.

@@ -2,6 +2,8 @@ package helm
 
 import (
 	"context"
+	"errors"
+	"sort"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -9,6 +11,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	dynamicfake "k8s.io/client-go/dynamic/fake"
+	k8stesting "k8s.io/client-go/testing"
 )
 
 func TestObjectListsGet(t *testing.T) {
@@ -71,5 +74,62 @@ func TestObjectListsGet(t *testing.T) {
 	}
 	if got := len(client.Actions()) - before; got != 1 {
 		t.Errorf("after forget, a get made %d calls, want 1 list", got)
+	}
+}
+
+func TestObjectListsPrefetch(t *testing.T) {
+	configMaps := schema.GroupVersionResource{Version: "v1", Resource: "configmaps"}
+	services := schema.GroupVersionResource{Version: "v1", Resource: "services"}
+	listKinds := map[schema.GroupVersionResource]string{configMaps: "ConfigMapList", secrets: "SecretList", services: "ServiceList"}
+	cases := []struct {
+		reason string
+		keys   []objectListKey
+		// failing is a resource whose list the API server refuses.
+		failing   string
+		wantErr   bool
+		wantCalls []string
+	}{
+		{
+			reason:    "Each list is read once, and a later get of its kind is answered from it.",
+			keys:      []objectListKey{{"team-a", configMaps}, {"team-a", secrets}, {"", services}},
+			wantCalls: []string{"list/configmaps", "list/secrets", "list/services"},
+		},
+		{
+			reason:    "A list that fails fails the prefetch, and is not kept: the get reads it again.",
+			keys:      []objectListKey{{"team-a", configMaps}, {"team-a", secrets}},
+			failing:   "secrets",
+			wantErr:   true,
+			wantCalls: []string{"list/configmaps", "list/secrets", "list/secrets"},
+		},
+	}
+	for _, tc := range cases {
+		secret := &unstructured.Unstructured{}
+		secret.SetAPIVersion("v1")
+		secret.SetKind("Secret")
+		secret.SetNamespace("team-a")
+		secret.SetName("api")
+		client := dynamicfake.NewSimpleDynamicClientWithCustomListKinds(runtime.NewScheme(), listKinds, secret)
+		if tc.failing != "" {
+			client.PrependReactor("list", tc.failing, func(k8stesting.Action) (bool, runtime.Object, error) {
+				return true, nil, errors.New("etcdserver: request timed out")
+			})
+		}
+		var lists objectLists
+		lists.client = client
+		err := lists.prefetch(context.Background(), tc.keys)
+		if gotErr := err != nil; gotErr != tc.wantErr {
+			t.Errorf("%s\nprefetch: error %v, want an error: %t", tc.reason, err, tc.wantErr)
+		}
+		for _, key := range tc.keys {
+			_, _ = lists.get(context.Background(), key.resource, key.namespace, "api")
+		}
+		var calls []string
+		for _, action := range client.Actions() {
+			calls = append(calls, action.GetVerb()+"/"+action.GetResource().Resource)
+		}
+		sort.Strings(calls)
+		if diff := cmp.Diff(tc.wantCalls, calls); diff != "" {
+			t.Errorf("%s\ncalls -want, +got:\n%s", tc.reason, diff)
+		}
 	}
 }
