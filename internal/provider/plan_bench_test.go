@@ -46,7 +46,10 @@ const (
 // calls are logged by request (verb and resource), so the plan's own are told from the background's.
 // One more plan, sampled as it runs, reports how many clusters answer at once (busy-clusters: 4 side by
 // side, 1 serialised). A plan that shows changes fails the benchmark: the configuration is what was
-// applied, so any change is a defect. It never asserts a time.
+// applied, so any change is a defect. A third configuration, of 200 resources of a provider that does
+// nothing (noopProvider), is planned in turn with the others: the idp plan's wall time is reported
+// against it too, which tells the provider's own cost from what the plugin protocol and the framework
+// cost any provider. It never asserts a time.
 func BenchmarkPlan(b *testing.B) {
 	shared := sandbox.ForBenchmark(b)
 	clusters := benchWorkloadClusters(b)
@@ -92,11 +95,19 @@ func BenchmarkPlan(b *testing.B) {
 	floor.run(b, "apply", "-auto-approve", "-input=false", benchParallelism)
 	idleCalls, idleTime := sumDelta(before, readAll(b, metrics)).total(), time.Since(started)
 
+	// The second floor is a provider that does nothing: what the idp plan costs beyond it is the
+	// provider's own work, what it costs below it no provider can save.
+	noop := newCLIWorkspace(b, b.TempDir())
+	noop.env = append(noop.env, envServeProvider+"="+serveNoopProvider)
+	noop.writeConfig(b, fmt.Sprintf("resource \"idp_noop\" \"floor\" {\n  count = %d\n  input = \"item-${count.index}\"\n}\n", benchClusters*benchNamespaces*benchPerNamespace))
+	noop.run(b, "init", "-input=false")
+	noop.run(b, "apply", "-auto-approve", "-input=false", benchParallelism)
+
 	var (
-		appsWall, floorWall, providerCPU time.Duration
-		peakRSS                          int64
-		apiCalls                         = requestCounts{}
-		processes                        int
+		appsWall, floorWall, noopWall, providerCPU, noopCPU time.Duration
+		peakRSS                                             int64
+		apiCalls                                            = requestCounts{}
+		processes                                           int
 	)
 	for b.Loop() {
 		before = readAll(b, metrics)
@@ -115,12 +126,19 @@ func BenchmarkPlan(b *testing.B) {
 		idleCalls += sumDelta(before, readAll(b, metrics)).total()
 		idleTime += wall
 		floorWall += wall
+
+		wall, usage = benchPlan(b, noop)
+		noopWall += wall
+		noopCPU += usage.cpu
 	}
 	busy := busyClusters(b, apps, metrics)
 	plans := float64(b.N)
 	b.ReportMetric(appsWall.Seconds()/plans, "idp-plan-s")
 	b.ReportMetric(floorWall.Seconds()/plans, "floor-plan-s")
 	b.ReportMetric(appsWall.Seconds()/floorWall.Seconds(), "x-floor-wall")
+	b.ReportMetric(noopWall.Seconds()/plans, "noop-provider-plan-s")
+	b.ReportMetric(noopCPU.Seconds()/plans, "noop-provider-cpu-s/plan")
+	b.ReportMetric(appsWall.Seconds()/noopWall.Seconds(), "x-noop-provider-wall")
 	b.ReportMetric(providerCPU.Seconds()/plans, "provider-cpu-s/plan")
 	b.ReportMetric(float64(processes)/plans, "provider-processes/plan")
 	b.ReportMetric(float64(peakRSS)/(1<<20), "provider-peak-rss-MiB")

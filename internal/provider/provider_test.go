@@ -29,13 +29,17 @@ const envServeProvider = "IDP_TEST_SERVE_PROVIDER"
 const envProviderRusageDir = "IDP_TEST_PROVIDER_RUSAGE_DIR"
 
 func TestMain(m *testing.M) {
-	if os.Getenv(envServeProvider) != "" {
+	if serve := os.Getenv(envServeProvider); serve != "" {
+		served := New("test")
+		if serve == serveNoopProvider {
+			served = newNoopProvider
+		}
 		if dir := os.Getenv(envProviderProfileDir); dir != "" {
 			stop := profileCPU(dir)
 			defer stop()
 		}
 		SilenceUnrequestedSDKLogs() // as main does
-		err := providerserver.Serve(context.Background(), New("test"), providerserver.ServeOpts{Address: "registry.opentofu.org/idp-platform/idp"})
+		err := providerserver.Serve(context.Background(), served, providerserver.ServeOpts{Address: "registry.opentofu.org/idp-platform/idp"})
 		if dir := os.Getenv(envProviderRusageDir); dir != "" {
 			if err := writeRusage(dir); err != nil {
 				fmt.Fprintln(os.Stderr, err)
