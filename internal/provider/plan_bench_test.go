@@ -128,6 +128,9 @@ func BenchmarkPlan(b *testing.B) {
 		floorWall += wall
 
 		wall, usage = benchPlan(b, noop)
+		if usage.processes == 0 {
+			b.Fatal("no noop provider process of the plan recorded its rusage, so its CPU would read 0")
+		}
 		noopWall += wall
 		noopCPU += usage.cpu
 	}
