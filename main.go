@@ -19,6 +19,7 @@ func main() {
 	if !*debug { // in debug mode the CLI's logging variables are set in another shell than the provider's
 		provider.SilenceUnrequestedSDKLogs()
 	}
+	provider.TuneGarbageCollector()
 	err := providerserver.Serve(context.Background(), provider.New(version), providerserver.ServeOpts{
 		Address: "registry.terraform.io/idp-platform/idp",
 		Debug:   *debug,

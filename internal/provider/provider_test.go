@@ -39,6 +39,7 @@ func TestMain(m *testing.M) {
 			defer stop()
 		}
 		SilenceUnrequestedSDKLogs() // as main does
+		TuneGarbageCollector()
 		err := providerserver.Serve(context.Background(), served, providerserver.ServeOpts{Address: "registry.opentofu.org/idp-platform/idp"})
 		if dir := os.Getenv(envProviderRusageDir); dir != "" {
 			if err := writeRusage(dir); err != nil {
