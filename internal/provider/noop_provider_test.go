@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/provider"
 	providerschema "github.com/hashicorp/terraform-plugin-framework/provider/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
@@ -11,6 +12,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-go/tftypes"
 )
 
 // serveNoopProvider, as the value of envServeProvider, makes the test binary serve noopProvider in place
@@ -37,7 +39,10 @@ func (noopProvider) Configure(context.Context, provider.ConfigureRequest, *provi
 }
 
 func (noopProvider) Resources(context.Context) []func() resource.Resource {
-	return []func() resource.Resource{func() resource.Resource { return noopResource{} }}
+	return []func() resource.Resource{
+		func() resource.Resource { return noopResource{} },
+		func() resource.Resource { return noopAppResource{} },
+	}
 }
 
 func (noopProvider) DataSources(context.Context) []func() datasource.DataSource { return nil }
@@ -80,3 +85,44 @@ func (noopResource) Update(ctx context.Context, req resource.UpdateRequest, resp
 }
 
 func (noopResource) Delete(context.Context, resource.DeleteRequest, *resource.DeleteResponse) {}
+
+// noopAppResource, idp_noop_app, has idp_app's schema and does nothing else: it keeps what it is planned
+// with and reads nothing. The framework's work for a resource grows with its schema (it walks every
+// attribute, with its defaults, plan modifiers and validators, in every call), so a plan of its
+// resources costs what idp_app's schema costs without a backend, and the idp plan beyond it is the
+// provider's own work: the release lists, drift and mapping.
+type noopAppResource struct{}
+
+func (noopAppResource) Metadata(_ context.Context, _ resource.MetadataRequest, resp *resource.MetadataResponse) {
+	resp.TypeName = "idp_noop_app"
+}
+
+func (noopAppResource) Schema(ctx context.Context, req resource.SchemaRequest, resp *resource.SchemaResponse) {
+	(&appResource{}).Schema(ctx, req, resp)
+}
+
+func (noopAppResource) Create(_ context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	resp.State.Raw = withUnknownsNull(req.Plan.Raw, &resp.Diagnostics)
+}
+
+func (noopAppResource) Read(context.Context, resource.ReadRequest, *resource.ReadResponse) {}
+
+func (noopAppResource) Update(_ context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	resp.State.Raw = withUnknownsNull(req.Plan.Raw, &resp.Diagnostics)
+}
+
+func (noopAppResource) Delete(context.Context, resource.DeleteRequest, *resource.DeleteResponse) {}
+
+// withUnknownsNull returns planned with its unknown values, the computed ones nothing here computes, null.
+func withUnknownsNull(planned tftypes.Value, diags *diag.Diagnostics) tftypes.Value {
+	known, err := tftypes.Transform(planned, func(_ *tftypes.AttributePath, value tftypes.Value) (tftypes.Value, error) {
+		if !value.IsKnown() {
+			return tftypes.NewValue(value.Type(), nil), nil
+		}
+		return value, nil
+	})
+	if err != nil {
+		diags.AddError("Cannot store the planned values", err.Error())
+	}
+	return known
+}

@@ -46,10 +46,12 @@ const (
 // calls are logged by request (verb and resource), so the plan's own are told from the background's.
 // One more plan, sampled as it runs, reports how many clusters answer at once (busy-clusters: 4 side by
 // side, 1 serialised). A plan that shows changes fails the benchmark: the configuration is what was
-// applied, so any change is a defect. A third configuration, of 200 resources of a provider that does
-// nothing (noopProvider), is planned in turn with the others: the idp plan's wall time is reported
-// against it too, which tells the provider's own cost from what the plugin protocol and the framework
-// cost any provider. It never asserts a time.
+// applied, so any change is a defect. Two more configurations of a provider that does nothing
+// (noopProvider) are planned in turn with the others, and the idp plan's wall time is reported against
+// each: 200 idp_noop, of two attributes, which costs what the plugin protocol and the framework cost any
+// provider, and the idp plan's own configuration over idp_noop_app, of idp_app's schema, which costs what
+// the framework costs for that schema. The idp plan beyond the latter is the provider's own work. It
+// never asserts a time.
 func BenchmarkPlan(b *testing.B) {
 	shared := sandbox.ForBenchmark(b)
 	clusters := benchWorkloadClusters(b)
@@ -71,7 +73,7 @@ func BenchmarkPlan(b *testing.B) {
 	}
 	registrations.run(b, "apply", "-auto-approve", "-input=false")
 	apps := newCLIWorkspace(b, b.TempDir())
-	apps.writeConfig(b, benchAppsConfig(clusters))
+	apps.writeConfig(b, benchAppsConfig(clusters, "idp_app"))
 	apps.run(b, "init", "-input=false")
 	if shared {
 		b.Cleanup(func() { apps.run(b, "destroy", "-auto-approve", "-input=false", benchParallelism) })
@@ -102,12 +104,20 @@ func BenchmarkPlan(b *testing.B) {
 	noop.writeConfig(b, fmt.Sprintf("resource \"idp_noop\" \"floor\" {\n  count = %d\n  input = \"item-${count.index}\"\n}\n", benchClusters*benchNamespaces*benchPerNamespace))
 	noop.run(b, "init", "-input=false")
 	noop.run(b, "apply", "-auto-approve", "-input=false", benchParallelism)
+	// The third floor is the idp plan's configuration over a resource of idp_app's schema that does
+	// nothing: what the framework costs for that schema, which no provider of it can save.
+	noopApps := newCLIWorkspace(b, b.TempDir())
+	noopApps.env = append(noopApps.env, envServeProvider+"="+serveNoopProvider)
+	noopApps.writeConfig(b, benchAppsConfig(clusters, "idp_noop_app"))
+	noopApps.run(b, "init", "-input=false")
+	noopApps.run(b, "apply", "-auto-approve", "-input=false", benchParallelism)
 
 	var (
-		appsWall, floorWall, noopWall, providerCPU, noopCPU time.Duration
-		peakRSS                                             int64
-		apiCalls                                            = requestCounts{}
-		processes                                           int
+		appsWall, floorWall, noopWall, noopAppsWall time.Duration
+		providerCPU, noopCPU, noopAppsCPU           time.Duration
+		peakRSS                                     int64
+		apiCalls                                    = requestCounts{}
+		processes                                   int
 	)
 	for b.Loop() {
 		before = readAll(b, metrics)
@@ -133,6 +143,13 @@ func BenchmarkPlan(b *testing.B) {
 		}
 		noopWall += wall
 		noopCPU += usage.cpu
+
+		wall, usage = benchPlan(b, noopApps)
+		if usage.processes == 0 {
+			b.Fatal("no noop provider process of the idp_noop_app plan recorded its rusage, so its CPU would read 0")
+		}
+		noopAppsWall += wall
+		noopAppsCPU += usage.cpu
 	}
 	busy := busyClusters(b, apps, metrics)
 	plans := float64(b.N)
@@ -142,6 +159,9 @@ func BenchmarkPlan(b *testing.B) {
 	b.ReportMetric(noopWall.Seconds()/plans, "noop-provider-plan-s")
 	b.ReportMetric(noopCPU.Seconds()/plans, "noop-provider-cpu-s/plan")
 	b.ReportMetric(appsWall.Seconds()/noopWall.Seconds(), "x-noop-provider-wall")
+	b.ReportMetric(noopAppsWall.Seconds()/plans, "noop-app-schema-plan-s")
+	b.ReportMetric(noopAppsCPU.Seconds()/plans, "noop-app-schema-cpu-s/plan")
+	b.ReportMetric(appsWall.Seconds()/noopAppsWall.Seconds(), "x-noop-app-schema-wall")
 	b.ReportMetric(providerCPU.Seconds()/plans, "provider-cpu-s/plan")
 	b.ReportMetric(float64(processes)/plans, "provider-processes/plan")
 	b.ReportMetric(float64(peakRSS)/(1<<20), "provider-peak-rss-MiB")
@@ -182,7 +202,7 @@ func benchWorkloadClusters(b *testing.B) []benchCluster {
 
 // benchAppsConfig releases benchPerNamespace apps in each of benchNamespaces namespaces of every
 // cluster that benchClustersConfig registered.
-func benchAppsConfig(clusters []benchCluster) string {
+func benchAppsConfig(clusters []benchCluster, resourceType string) string {
 	names := make([]string, len(clusters))
 	for i, cluster := range clusters {
 		names[i] = strconv.Quote(cluster.name)
@@ -198,7 +218,7 @@ locals {
   }
 }
 
-resource "idp_app" "bench" {
+resource %q "bench" {
   for_each  = local.apps
   cluster   = each.value.cluster
   namespace = each.value.namespace
@@ -206,7 +226,7 @@ resource "idp_app" "bench" {
   chart     = { catalog = "web-service", version = "1.0.0" }
   values    = %s
 }
-`, strings.Join(names, ", "), benchNamespaces, benchPerNamespace, benchReleaseValues)
+`, strings.Join(names, ", "), benchNamespaces, benchPerNamespace, resourceType, benchReleaseValues)
 }
 
 // benchClustersConfig registers the benchmark's clusters with the platform.
